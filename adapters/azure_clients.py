@@ -1,0 +1,137 @@
+"""What the Azure engines share: credentials, a budget-aware retry policy, error mapping.
+
+The fallback chain owns latency (it wraps each call in a time budget), so the SDK
+retries little: one retry on 5xx/connection errors after a short back-off, and a 429
+is retried only when its Retry-After fits in `max_retry_after_s`; otherwise the
+error surfaces at once and the chain moves on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from azure.core.credentials import AzureKeyCredential
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import (
+    AzureError,
+    ClientAuthenticationError,
+    DecodeError,
+    DeserializationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import AsyncRetryPolicy
+
+from adapters.contracts import EngineError
+
+
+@dataclass(frozen=True)
+class AzureCallOptions:
+    """How hard one SDK call may try before giving the chain its error."""
+
+    retry_total: int = 1
+    retry_backoff_factor: float = 0.1
+    retry_backoff_max: float = 0.5
+    max_retry_after_s: float = 1.0
+    connection_timeout_s: float = 3.0
+    read_timeout_s: float = 10.0
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments every SDK client of ours is built with."""
+        return {
+            "retry_policy": BudgetedRetryPolicy(
+                max_retry_after_s=self.max_retry_after_s,
+                retry_total=self.retry_total,
+                retry_backoff_factor=self.retry_backoff_factor,
+                retry_backoff_max=self.retry_backoff_max,
+            ),
+            "connection_timeout": self.connection_timeout_s,
+            "read_timeout": self.read_timeout_s,
+        }
+
+
+class RateLimitedError(EngineError):
+    """The service answered 429 and asked for a wait longer than the budget allows."""
+
+    def __init__(self, engine: str, retry_after_s: float | None) -> None:
+        wait = "unknown" if retry_after_s is None else f"{retry_after_s:g}s"
+        super().__init__(engine, f"rate limited (429), Retry-After {wait}")
+        self.retry_after_s = retry_after_s
+
+
+class BudgetedRetryPolicy(AsyncRetryPolicy):
+    """azure-core's retry policy, except that a Retry-After beyond the budget is not waited."""
+
+    def __init__(self, *, max_retry_after_s: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_retry_after_s = max_retry_after_s
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after is not None and retry_after > self.max_retry_after_s:
+            return False
+        return super().is_retry(settings, response)
+
+
+def make_credential(key: str | None) -> tuple[AzureKeyCredential | AsyncTokenCredential, bool]:
+    """Key credential when a key is set, else DefaultAzureCredential; True when we own it."""
+    if key:
+        return AzureKeyCredential(key), False
+    # Imported here: azure-identity is only needed for keyless deployments.
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(), True
+
+
+def retry_after_of(error: HttpResponseError) -> float | None:
+    """Seconds from a response's Retry-After header, when it is a number."""
+    response = error.response
+    if response is None:
+        return None
+    raw = response.headers.get("Retry-After")
+    if raw is None:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+@contextlib.asynccontextmanager
+async def sdk_errors(engine: str) -> AsyncIterator[None]:
+    """Turn azure-core failures into EngineError so the chain can record a reason."""
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise EngineError(engine, f"authentication failed ({exc.status_code})") from exc
+    except (DecodeError, DeserializationError) as exc:
+        raise EngineError(engine, f"malformed response: {type(exc).__name__}") from exc
+    except HttpResponseError as exc:
+        if exc.status_code == 429:
+            raise RateLimitedError(engine, retry_after_of(exc)) from exc
+        code = getattr(exc.error, "code", None) if exc.error is not None else None
+        detail = f" {code}" if code else ""
+        raise EngineError(engine, f"HTTP {exc.status_code}{detail}") from exc
+    except ServiceRequestError as exc:
+        raise EngineError(engine, f"request failed: {type(exc).__name__}") from exc
+    except ServiceResponseError as exc:
+        raise EngineError(engine, f"response failed: {type(exc).__name__}") from exc
+    except AzureError as exc:
+        raise EngineError(engine, f"{type(exc).__name__}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        # The SDKs raise these when a 200 body has the wrong shape.
+        raise EngineError(engine, f"malformed response: {type(exc).__name__}") from exc
+
+
+def base_language(code: str) -> str:
+    """Service language code -> ISO 639-1 ("zh_chs" -> "zh", "pt-PT" -> "pt", "iw" -> "he")."""
+    primary = code.strip().lower().replace("_", "-").split("-", 1)[0]
+    return _LEGACY_CODES.get(primary, primary)
+
+
+_LEGACY_CODES = {"iw": "he", "in": "id", "nb": "no"}

@@ -1,0 +1,54 @@
+"""`create_app(settings)`: the aiohttp application and its routes, nothing global."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from botbuilder.core import Storage
+
+from bot.messages import messages_handler
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+
+RUNTIME = web.AppKey("runtime", Runtime)
+MESSAGES = web.AppKey("messages", object)
+
+
+def create_app(settings: Settings, *, storage: Storage | None = None) -> web.Application:
+    """Build the app; the runtime (adapter, bot, engines, storage) starts with the app."""
+    app = web.Application(client_max_size=settings.max_body_bytes + 1024)
+
+    async def runtime_context(app: web.Application):
+        runtime = await build_runtime(settings, storage=storage)
+        app[RUNTIME] = runtime
+        handler = messages_handler(runtime.adapter, runtime.bot, settings.max_body_bytes)
+        app[MESSAGES] = handler
+        yield
+        await runtime.close()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await request.app[MESSAGES](request)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "alive"})
+
+    async def readyz(request: web.Request) -> web.Response:
+        runtime = request.app[RUNTIME]
+        checks = {"storage": await _storage_reachable(runtime.storage)}
+        ready = all(checks.values())
+        return web.json_response(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
+        )
+
+    app.cleanup_ctx.append(runtime_context)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def _storage_reachable(storage: Storage) -> bool:
+    try:
+        await storage.read(["readyz-probe"])
+    except Exception:  # any failure to read means not ready; the reason is logged by the store
+        return False
+    return True

@@ -1,0 +1,235 @@
+"""One typed settings object, read once from the environment (a `.env` file is allowed).
+
+A wrong value stops start-up with a message naming the variable and what it accepts,
+so a misconfigured deployment fails at once instead of on the first user's turn.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from adapters.config import AzureLanguageConfig, AzureTranslatorConfig, EngineConfig
+from adapters.contracts import SUPPORTED_LANGUAGES
+
+T = TypeVar("T")
+
+APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
+ENGINE_NAMES = ("azure", "local")
+STORAGE_KINDS = ("sqlite", "memory", "blob")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the bot cannot run with."""
+
+    def __init__(self, variable: str, value: str, accepted: str) -> None:
+        super().__init__(f"{variable}={value!r} is not valid; accepted: {accepted}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot reads from its environment, validated."""
+
+    port: int = 3978
+    host: str = "127.0.0.1"
+    app_id: str = ""
+    app_password: str = field(default="", repr=False)
+    app_type: str = "MultiTenant"
+    app_tenant_id: str = ""
+    analysis: bool = True
+    engines: EngineConfig = field(default_factory=EngineConfig)
+    turn_budget_s: float = 5.0
+    storage: str = "sqlite"
+    state_dir: Path = Path("data")
+    blob_connection_string: str = field(default="", repr=False)
+    blob_container: str = "bot-state"
+    direct_line_secret: str = field(default="", repr=False)
+    transcript_dir: Path | None = None
+    max_body_bytes: int = 512 * 1024
+    log_level: str = "INFO"
+    log_text: bool = False
+
+    # Names botbuilder's ConfigurationBotFrameworkAuthentication reads.
+    @property
+    def APP_ID(self) -> str:
+        return self.app_id
+
+    @property
+    def APP_PASSWORD(self) -> str:
+        return self.app_password
+
+    @property
+    def APP_TYPE(self) -> str:
+        return self.app_type
+
+    @property
+    def APP_TENANTID(self) -> str:
+        return self.app_tenant_id
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.app_id)
+
+    @property
+    def working_language(self) -> str:
+        return self.engines.working_language
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.engines.supported_languages
+
+
+class _Reader:
+    """Reads and validates one variable at a time from a mapping."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def raw(self, name: str, default: str = "") -> str:
+        return self._env.get(name, default).strip()
+
+    def parse(self, name: str, default: T, convert: Callable[[str], T], accepted: str) -> T:
+        value = self.raw(name)
+        if not value:
+            return default
+        try:
+            return convert(value)
+        except ValueError:
+            raise SettingsError(name, value, accepted) from None
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        def convert(value: str) -> int:
+            number = int(value)
+            if not low <= number <= high:
+                raise ValueError(value)
+            return number
+
+        return self.parse(name, default, convert, f"an integer from {low} to {high}")
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        def convert(value: str) -> float:
+            number = float(value)
+            if not low <= number <= high:
+                raise ValueError(value)
+            return number
+
+        return self.parse(name, default, convert, f"a number from {low} to {high}")
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        lookup = {choice.lower(): choice for choice in choices}
+
+        def convert(value: str) -> str:
+            if value.lower() not in lookup:
+                raise ValueError(value)
+            return lookup[value.lower()]
+
+        return self.parse(name, default, convert, " | ".join(choices))
+
+    def switch(self, name: str, default: bool) -> bool:
+        words = {"on": True, "true": True, "1": True, "yes": True,
+                 "off": False, "false": False, "0": False, "no": False}
+
+        def convert(value: str) -> bool:
+            if value.lower() not in words:
+                raise ValueError(value)
+            return words[value.lower()]
+
+        return self.parse(name, default, convert, "on | off")
+
+    def names(self, name: str, default: tuple[str, ...], allowed: tuple[str, ...]) -> tuple[str, ...]:
+        def convert(value: str) -> tuple[str, ...]:
+            items = tuple(item.strip().lower() for item in value.split(",") if item.strip())
+            if not items or any(item not in allowed for item in items) or len(set(items)) != len(items):
+                raise ValueError(value)
+            return items
+
+        return self.parse(
+            name, default, convert, f"a comma-separated list of distinct {', '.join(allowed)}"
+        )
+
+    def url(self, name: str) -> str:
+        value = self.raw(name)
+        if value and not value.startswith(("https://", "http://")):
+            raise SettingsError(name, value, "an http(s):// URL")
+        return value
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Read and validate every setting; raises SettingsError naming the first bad variable."""
+    if env is None:
+        if dotenv:
+            from dotenv import dotenv_values
+
+            env = {**{k: v for k, v in dotenv_values(".env").items() if v is not None}, **os.environ}
+        else:
+            env = os.environ
+    read = _Reader(env)
+
+    languages = read.names("BOT_LANGUAGES", SUPPORTED_LANGUAGES, SUPPORTED_LANGUAGES)
+    working_language = read.choice("BOT_WORKING_LANGUAGE", "en", languages)
+
+    language_endpoint = read.url("AZURE_LANGUAGE_ENDPOINT")
+    translator_endpoint = read.url("AZURE_TRANSLATOR_ENDPOINT")
+    engines = EngineConfig(
+        language_engines=read.names("BOT_LANGUAGE_ENGINES", ("azure", "local"), ENGINE_NAMES),
+        sentiment_engines=read.names("BOT_SENTIMENT_ENGINES", ("azure", "local"), ENGINE_NAMES),
+        translation_engines=read.names("BOT_TRANSLATION_ENGINES", ("azure", "local"), ENGINE_NAMES),
+        language_min_confidence=read.number("BOT_LANGUAGE_MIN_CONFIDENCE", 0.5, 0.0, 1.0),
+        sentiment_min_confidence=read.number("BOT_SENTIMENT_MIN_CONFIDENCE", 0.0, 0.0, 1.0),
+        call_timeout_s=read.integer("BOT_ENGINE_TIMEOUT_MS", 2000, 10, 60_000) / 1000,
+        circuit_failures=read.integer("BOT_CIRCUIT_FAILURES", 3, 1, 1000),
+        circuit_cooldown_s=read.number("BOT_CIRCUIT_COOLDOWN_S", 30.0, 0.0, 86_400.0),
+        supported_languages=languages,
+        working_language=working_language,
+        executor_workers=read.integer("BOT_ENGINE_WORKERS", 2, 1, 64),
+        azure_language=(
+            AzureLanguageConfig(language_endpoint, read.raw("AZURE_LANGUAGE_KEY") or None)
+            if language_endpoint
+            else None
+        ),
+        azure_translator=(
+            AzureTranslatorConfig(
+                translator_endpoint,
+                read.raw("AZURE_TRANSLATOR_KEY") or None,
+                read.raw("AZURE_TRANSLATOR_REGION") or None,
+            )
+            if translator_endpoint
+            else None
+        ),
+    )
+    transcript_dir = read.raw("BOT_TRANSCRIPT_DIR")
+    storage = read.choice("BOT_STORAGE", "sqlite", STORAGE_KINDS)
+    blob_connection_string = read.raw("AZURE_STORAGE_CONNECTION_STRING")
+    if storage == "blob" and not blob_connection_string:
+        raise SettingsError(
+            "AZURE_STORAGE_CONNECTION_STRING", "", "a connection string when BOT_STORAGE=blob"
+        )
+    app_type = read.choice("MicrosoftAppType", "MultiTenant", APP_TYPES)
+    app_tenant_id = read.raw("MicrosoftAppTenantId")
+    if app_type == "SingleTenant" and read.raw("MicrosoftAppId") and not app_tenant_id:
+        raise SettingsError("MicrosoftAppTenantId", "", "a tenant id when MicrosoftAppType=SingleTenant")
+
+    return Settings(
+        port=read.integer("PORT", 3978, 1, 65535),
+        host=read.raw("HOST", "127.0.0.1") or "127.0.0.1",
+        app_id=read.raw("MicrosoftAppId"),
+        app_password=read.raw("MicrosoftAppPassword"),
+        app_type=app_type,
+        app_tenant_id=app_tenant_id,
+        analysis=read.switch("BOT_ANALYSIS", True),
+        engines=engines,
+        turn_budget_s=read.integer("BOT_TURN_BUDGET_MS", 5000, 100, 120_000) / 1000,
+        storage=storage,
+        state_dir=Path(read.raw("BOT_STATE_DIR", "data") or "data"),
+        blob_connection_string=blob_connection_string,
+        blob_container=read.raw("AZURE_STORAGE_CONTAINER", "bot-state") or "bot-state",
+        direct_line_secret=read.raw("DIRECT_LINE_SECRET"),
+        transcript_dir=Path(transcript_dir) if transcript_dir else None,
+        max_body_bytes=read.integer("BOT_MAX_BODY_BYTES", 512 * 1024, 1024, 64 * 1024 * 1024),
+        log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
+        log_text=read.switch("BOT_LOG_TEXT", False),
+    )

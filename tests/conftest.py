@@ -1,0 +1,44 @@
+"""Shared fixtures: test settings, a bot served on a real port, the Emulator harness."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from bot.app import create_app
+from bot.settings import Settings, load_settings
+from tests.harness import Harness
+
+
+def make_settings(**env: str) -> Settings:
+    """Settings as the bot would read them, from an explicit environment only."""
+    return load_settings({"BOT_STORAGE": "memory", **env}, dotenv=False)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return make_settings()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def bot_url(settings: Settings) -> AsyncIterator[str]:
+    runner, url = await serve(create_app(settings))
+    yield url
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def harness(bot_url: str) -> AsyncIterator[Harness]:
+    async with Harness(f"{bot_url}/api/messages") as harness:
+        yield harness
