@@ -8,10 +8,11 @@ error surfaces at once and the chain moves on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from azure.core.credentials import AzureKeyCredential
 from azure.core.credentials_async import AsyncTokenCredential
@@ -28,6 +29,9 @@ from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import AsyncRetryPolicy
 
 from adapters.contracts import EngineError
+
+T = TypeVar("T")
+ClientT = TypeVar("ClientT")
 
 
 @dataclass(frozen=True)
@@ -135,3 +139,60 @@ def base_language(code: str) -> str:
 
 
 _LEGACY_CODES = {"iw": "he", "in": "id", "nb": "no"}
+
+
+class LazyClient(Generic[ClientT]):
+    """Exactly one SDK client per engine, built on first use (inside the event loop)."""
+
+    def __init__(self, build: Callable[[Any], ClientT], key: str | None) -> None:
+        self._build = build
+        self._key = key
+        self._client: ClientT | None = None
+        self._credential: Any = None
+        self._owns_credential = False
+        self.closed = False
+
+    def get(self) -> ClientT:
+        if self.closed:
+            raise RuntimeError("the engine was closed")
+        if self._client is None:
+            self._credential, self._owns_credential = make_credential(self._key)
+            self._client = self._build(self._credential)
+        return self._client
+
+    @property
+    def built(self) -> bool:
+        return self._client is not None
+
+    async def close(self) -> None:
+        """Close the client (its HTTP session) and any credential we created."""
+        self.closed = True
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()  # type: ignore[attr-defined]
+        if self._owns_credential and self._credential is not None:
+            await self._credential.close()
+        self._credential = None
+
+
+async def run_all(calls: Sequence[Awaitable[T]]) -> list[T]:
+    """Run calls concurrently; the first failure cancels the rest and is raised as is."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_as_coroutine(call)) for call in calls]
+    except ExceptionGroup as failed:
+        first: BaseException = failed
+        while isinstance(first, BaseExceptionGroup):
+            first = first.exceptions[0]
+        raise first from None
+    return [task.result() for task in tasks]
+
+
+async def _as_coroutine(call: Awaitable[T]) -> T:
+    return await call
+
+
+def chunked(items: Sequence[T], size: int) -> list[Sequence[T]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]

