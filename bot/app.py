@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.engines import Engines
 from aiohttp import web
 from botbuilder.core import Storage
 
@@ -13,12 +14,14 @@ RUNTIME = web.AppKey("runtime", Runtime)
 MESSAGES = web.AppKey("messages", object)
 
 
-def create_app(settings: Settings, *, storage: Storage | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, storage: Storage | None = None, engines: Engines | None = None
+) -> web.Application:
     """Build the app; the runtime (adapter, bot, engines, storage) starts with the app."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1024)
 
     async def runtime_context(app: web.Application):
-        runtime = await build_runtime(settings, storage=storage)
+        runtime = await build_runtime(settings, storage=storage, engines=engines)
         app[RUNTIME] = runtime
         handler = messages_handler(runtime.adapter, runtime.bot, settings.max_body_bytes)
         app[MESSAGES] = handler

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from adapters.engines import Engines, build_engines
 from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
+from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
+from bot.state import BotState
 
 log = logging.getLogger("bot.runtime")
 
@@ -21,16 +25,16 @@ class Runtime:
     adapter: CloudAdapter
     bot: ShowcaseBot
     storage: Storage
-    conversation_state: ConversationState
-    user_state: UserState
-    closers: list = field(default_factory=list)
+    state: BotState
+    engines: Engines | None
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
         """Close clients and sessions in reverse order of creation."""
         for close in reversed(self.closers):
             try:
                 await close()
-            except Exception as error:  # one failing close must not keep others open
+            except Exception as error:  # one failing close must not keep the others open
                 log.warning("close failed: %s", type(error).__name__)
         self.closers.clear()
 
@@ -39,15 +43,22 @@ def create_storage(settings: Settings) -> Storage:
     return MemoryStorage()
 
 
-async def build_runtime(settings: Settings, *, storage: Storage | None = None) -> Runtime:
+async def build_runtime(
+    settings: Settings, *, storage: Storage | None = None, engines: Engines | None = None
+) -> Runtime:
+    """Build the adapter, state, engines, pipeline and bot from settings (or given parts)."""
     authentication = create_authentication(settings)
     adapter = CloudAdapter(authentication)
     storage = storage if storage is not None else create_storage(settings)
-    conversation_state = ConversationState(storage)
-    user_state = UserState(storage)
-    bot = ShowcaseBot(conversation_state, user_state)
-    install_turn_error_handler(adapter)
-    runtime = Runtime(settings, adapter, bot, storage, conversation_state, user_state)
+    state = BotState(ConversationState(storage), UserState(storage))
+    if engines is None and settings.analysis:
+        engines = build_engines(settings.engines)
+    adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
+    bot = ShowcaseBot(state, settings.languages, settings.working_language)
+    install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
+    runtime = Runtime(settings, adapter, bot, storage, state, engines)
     if isinstance(authentication, ReusingAuthentication):
         runtime.closers.append(authentication.close)
+    if engines is not None:
+        runtime.closers.append(engines.close)
     return runtime

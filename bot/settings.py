@@ -48,6 +48,8 @@ class Settings:
     blob_connection_string: str = field(default="", repr=False)
     blob_container: str = "bot-state"
     direct_line_secret: str = field(default="", repr=False)
+    direct_line_endpoint: str = "https://directline.botframework.com"
+    teams_app_name: str = "Showcase Bot"
     transcript_dir: Path | None = None
     max_body_bytes: int = 512 * 1024
     log_level: str = "INFO"
@@ -228,6 +230,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         blob_connection_string=blob_connection_string,
         blob_container=read.raw("AZURE_STORAGE_CONTAINER", "bot-state") or "bot-state",
         direct_line_secret=read.raw("DIRECT_LINE_SECRET"),
+        direct_line_endpoint=(read.url("DIRECT_LINE_ENDPOINT") or "https://directline.botframework.com").rstrip("/"),
+        teams_app_name=read.raw("TEAMS_APP_NAME", "Showcase Bot") or "Showcase Bot",
         transcript_dir=Path(transcript_dir) if transcript_dir else None,
         max_body_bytes=read.integer("BOT_MAX_BODY_BYTES", 512 * 1024, 1024, 64 * 1024 * 1024),
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),

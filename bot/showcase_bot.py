@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from botbuilder.core import (
-    ActivityHandler,
-    ConversationState,
-    MessageFactory,
-    TurnContext,
-    UserState,
-)
+from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.schema import ActionTypes, CardAction, ChannelAccount, SuggestedActions
+
+from bot.state import BotState
 
 WELCOME_TEXT = (
     "Hi! I'm Showcase Bot. Write to me in any of 24 languages: I detect the language, "
@@ -27,14 +23,12 @@ def welcome_actions() -> SuggestedActions:
 class ShowcaseBot(ActivityHandler):
     """Echo-and-welcome placeholder until the dialogs land; saves state at turn end."""
 
-    def __init__(self, conversation_state: ConversationState, user_state: UserState) -> None:
-        self._conversation_state = conversation_state
-        self._user_state = user_state
+    def __init__(self, bot_state: BotState, languages: tuple[str, ...], working_language: str) -> None:
+        self._state = bot_state
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
-        await self._user_state.save_changes(turn_context)
+        await self._state.save(turn_context)
 
     async def on_members_added_activity(
         self, members_added: list[ChannelAccount], turn_context: TurnContext

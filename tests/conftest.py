@@ -7,9 +7,16 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from adapters.config import EngineConfig
+from adapters.engines import Engines, build_engines
+from adapters.fakes import FakeEngines
 from bot.app import create_app
 from bot.settings import Settings, load_settings
 from tests.harness import Harness
+
+FAKE_ONLY = EngineConfig(
+    language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",)
+)
 
 
 def make_settings(**env: str) -> Settings:
@@ -32,8 +39,19 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
 
 
 @pytest.fixture
-async def bot_url(settings: Settings) -> AsyncIterator[str]:
-    runner, url = await serve(create_app(settings))
+def fakes() -> FakeEngines:
+    """Scriptable fake engines; tests assert on what they were asked."""
+    return FakeEngines()
+
+
+@pytest.fixture
+def engines(fakes: FakeEngines) -> Engines:
+    return build_engines(FAKE_ONLY, fakes=fakes)
+
+
+@pytest.fixture
+async def bot_url(settings: Settings, engines: Engines) -> AsyncIterator[str]:
+    runner, url = await serve(create_app(settings, engines=engines))
     yield url
     await runner.cleanup()
 

@@ -81,7 +81,12 @@ class AzureBlobStorage(Storage):
         documents = {key: encode_item(key, item) for key, item in changes.items()}
         await self._ensure_container()
         for key, item in changes.items():
-            new_etag = await self._write_one(key, etag_of(item), documents[key])
+            try:
+                new_etag = await self._write_one(key, etag_of(item), documents[key])
+            except _ContainerGoneError:
+                self._ready = False  # deleted behind our back (or an in-memory Azurite restarted)
+                await self._ensure_container()
+                new_etag = await self._write_one(key, etag_of(item), documents[key])
             set_etag(item, new_etag)
 
     async def delete(self, keys: Iterable[str]) -> None:
@@ -147,7 +152,11 @@ class AzureBlobStorage(Storage):
             )
         except ResourceExistsError as error:
             raise StateConflictError(key, "an item was created by another writer") from error
-        except (ResourceModifiedError, ResourceNotFoundError) as error:
+        except ResourceNotFoundError as error:
+            if error.error_code == "ContainerNotFound":
+                raise _ContainerGoneError from error
+            raise StateConflictError(key, "the item was deleted by another writer") from error
+        except ResourceModifiedError as error:
             raise StateConflictError(key, f"stale eTag {requested!r} or item deleted") from error
         except HttpResponseError as error:
             if error.status_code == 412:
@@ -164,6 +173,10 @@ class AzureBlobStorage(Storage):
             pass  # already gone is what was asked
         except AzureError as error:
             raise _storage_error(f"deleting {key!r}", error) from error
+
+
+class _ContainerGoneError(Exception):
+    """The container vanished after we created it; the write recreates it once."""
 
 
 def blob_name(key: str) -> str:

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS bot_state (
     etag       TEXT NOT NULL,
     document   TEXT NOT NULL,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-) WITHOUT ROWID
+)
 """
 _UPSERT = (
     "INSERT INTO bot_state (key, etag, document) VALUES (?, ?, ?) "

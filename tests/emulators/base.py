@@ -4,6 +4,7 @@ a log of every request, key checking, and fault injection before the real answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ class EmulatorServer:
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
+        self._transports: list[asyncio.BaseTransport] = []
+        self._inflight: set[asyncio.Task] = set()
         self.url = ""
 
     # --- subclass API ---------------------------------------------------------
@@ -70,6 +73,9 @@ class EmulatorServer:
         return self.url
 
     async def stop(self) -> None:
+        # Handlers held by an injected delay would keep shutdown waiting: end them now.
+        for task in list(self._inflight):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -84,10 +90,17 @@ class EmulatorServer:
     def requests_to(self, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.path == path]
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections that served a request and are still open."""
+        return sum(not t.is_closing() for t in self._transports)
+
     # --- request handling -----------------------------------------------------
 
     def _wrap(self, handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
+            if request.transport is not None and request.transport not in self._transports:
+                self._transports.append(request.transport)
             raw = await request.read()
             try:
                 body: Any = json.loads(raw) if raw else None
@@ -103,9 +116,16 @@ class EmulatorServer:
             self.requests.append(recorded)
             fault = self.faults.take(request.path, recorded.kind)
             if fault is not None:
-                answer = await apply_fault(
-                    fault, request, self.error_body(fault.status, str(fault.status), "Injected")
-                )
+                task = asyncio.current_task()
+                if task is not None:
+                    self._inflight.add(task)
+                try:
+                    answer = await apply_fault(
+                        fault, request, self.error_body(fault.status, str(fault.status), "Injected")
+                    )
+                finally:
+                    if task is not None:
+                        self._inflight.discard(task)
                 if answer is not None:
                     return answer
             if self.key is not None and request.headers.get(self.key_header) != self.key:

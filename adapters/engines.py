@@ -1,0 +1,184 @@
+"""Assembles the three fallback chains and the safety checker from an EngineConfig.
+
+Engine modules are imported only when named in the config, so a fake-only or
+Azure-less process never loads a model or an SDK it does not use. The local
+engines share one bounded executor, owned (and shut down) here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from adapters.config import EngineConfig
+from adapters.contracts import (
+    EngineMetrics,
+    LanguageDetector,
+    SafetyChecker,
+    SentimentAnalyzer,
+    Translator,
+)
+from adapters.executor import BoundedExecutor
+from adapters.fakes import FakeEngines
+from adapters.fallback import ChainPolicy, LanguageChain, SentimentChain, TranslationChain
+from adapters.local_safety import LexiconSafetyChecker
+
+ENGINE_NAMES: tuple[str, ...] = ("azure", "local", "fake")
+
+
+class EngineConfigError(ValueError):
+    """The engine configuration names an unknown engine or leaves a capability with none."""
+
+
+@dataclass(frozen=True)
+class Engines:
+    """Everything the pipeline calls: one chain per capability plus the safety checker."""
+
+    language: LanguageChain
+    sentiment: SentimentChain
+    translation: TranslationChain
+    safety: SafetyChecker
+    executor: BoundedExecutor | None = None
+
+    def metrics(self) -> dict[str, list[EngineMetrics]]:
+        """Per capability, each engine's counters and circuit state."""
+        return {
+            "language": self.language.metrics(),
+            "sentiment": self.sentiment.metrics(),
+            "translation": self.translation.metrics(),
+        }
+
+    async def close(self) -> None:
+        """Close every engine, then stop the shared executor (off the event loop)."""
+        await self.language.close()
+        await self.sentiment.close()
+        await self.translation.close()
+        close_safety = getattr(self.safety, "close", None)
+        if close_safety is not None:
+            await close_safety()
+        if self.executor is not None:
+            await asyncio.to_thread(self.executor.shutdown)
+
+
+class _Builder:
+    """Builds each named engine once per capability, sharing the executor and the fakes."""
+
+    def __init__(self, config: EngineConfig, fakes: FakeEngines | None) -> None:
+        self.config = config
+        self.fakes = fakes
+        self.executor: BoundedExecutor | None = None
+
+    def shared_executor(self) -> BoundedExecutor:
+        if self.executor is None:
+            self.executor = BoundedExecutor(self.config.executor_workers, name="engines")
+        return self.executor
+
+    def fake_set(self) -> FakeEngines:
+        if self.fakes is None:
+            self.fakes = FakeEngines()
+        return self.fakes
+
+    def language(self, name: str) -> LanguageDetector | None:
+        config = self.config
+        if name == "azure":
+            if config.azure_language is None:
+                return None
+            from adapters.azure_language import AzureLanguageDetector
+
+            return AzureLanguageDetector(
+                config.azure_language, supported_languages=config.supported_languages
+            )
+        if name == "local":
+            from adapters.local_language import LocalLanguageDetector
+
+            return LocalLanguageDetector(
+                config.supported_languages, executor=self.shared_executor()
+            )
+        return self.fake_set().language
+
+    def sentiment(self, name: str) -> SentimentAnalyzer | None:
+        config = self.config
+        if name == "azure":
+            if config.azure_language is None:
+                return None
+            from adapters.azure_sentiment import AzureSentimentAnalyzer
+
+            return AzureSentimentAnalyzer(
+                config.azure_language, supported_languages=config.supported_languages
+            )
+        if name == "local":
+            from adapters.local_sentiment import LocalSentimentAnalyzer
+
+            return LocalSentimentAnalyzer(
+                config.supported_languages, executor=self.shared_executor()
+            )
+        return self.fake_set().sentiment
+
+    def translation(self, name: str) -> Translator | None:
+        if name == "azure":
+            if self.config.azure_translator is None:
+                return None
+            from adapters.azure_translation import AzureTranslator
+
+            return AzureTranslator(self.config.azure_translator)
+        if name == "local":
+            from adapters.local_translation import PassthroughTranslator
+
+            return PassthroughTranslator()
+        return self.fake_set().translation
+
+
+def _engines_for(
+    setting: str, names: tuple[str, ...], build: Callable[[str], object | None]
+) -> list:
+    unknown = [n for n in names if n not in ENGINE_NAMES]
+    if unknown:
+        raise EngineConfigError(
+            f"{setting}: unknown engine(s) {', '.join(unknown)}; accepted: {', '.join(ENGINE_NAMES)}"
+        )
+    engines = [e for e in (build(n) for n in dict.fromkeys(names)) if e is not None]
+    if not engines:
+        raise EngineConfigError(
+            f"{setting}: no usable engine in {', '.join(names) or '(empty)'} "
+            "(azure is dropped when its endpoint is not configured; add 'local')"
+        )
+    return engines
+
+
+def build_engines(
+    config: EngineConfig,
+    *,
+    fakes: FakeEngines | None = None,
+    sure_confidence: float = 0.9,
+) -> Engines:
+    """Build the chains in the configured orders; "fake" engines come from `fakes`."""
+    builder = _Builder(config, fakes)
+
+    def policy(min_confidence: float) -> ChainPolicy:
+        return ChainPolicy(
+            timeout_s=config.call_timeout_s,
+            failure_threshold=config.circuit_failures,
+            cooldown_s=config.circuit_cooldown_s,
+            min_confidence=min_confidence,
+        )
+
+    language = LanguageChain(
+        _engines_for("language_engines", config.language_engines, builder.language),
+        policy=policy(config.language_min_confidence),
+        sure_confidence=sure_confidence,
+    )
+    sentiment = SentimentChain(
+        _engines_for("sentiment_engines", config.sentiment_engines, builder.sentiment),
+        policy=policy(config.sentiment_min_confidence),
+    )
+    translation = TranslationChain(
+        _engines_for("translation_engines", config.translation_engines, builder.translation),
+        policy=policy(0.0),
+    )
+    safety: SafetyChecker = (
+        builder.fakes.safety
+        if builder.fakes is not None and builder.fakes.safety is not None
+        else LexiconSafetyChecker()
+    )
+    return Engines(language, sentiment, translation, safety, builder.executor)

@@ -1,0 +1,19 @@
+"""Conversation tests as a feature: readable `.chat` scripts and Emulator `.transcript` files.
+
+Both load into one `Conversation` model; runners replay it in-process (botbuilder's
+TestAdapter, fake engines) or against a live bot over HTTP, and a failure renders the
+expected and actual conversation side by side.
+"""
+
+from bot.conversations.model import Conversation, ConversationError, Outcome
+from bot.conversations.script import parse_script
+from bot.conversations.transcript import load_transcript
+
+__all__ = ["Conversation", "ConversationError", "Outcome", "load_conversations", "parse_script", "load_transcript"]
+
+
+def load_conversations(path):  # noqa: ANN001, ANN201 - re-exported from files.py
+    """Every conversation in a `.chat` or `.transcript` file."""
+    from bot.conversations.files import load_conversations as load
+
+    return load(path)

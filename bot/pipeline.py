@@ -1,0 +1,353 @@
+"""The cognitive middleware: insights in, translation out.
+
+For each message: detect the language, then translate into the working language and
+score sentiment concurrently, and check for distress on the original and translated
+text, all within the turn budget; the result is one immutable TurnInsights in turn
+state. On the way out, every text the bot sends that is not already in the user's
+language is translated in one batched call per turn, protected spans kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+
+from adapters.contracts import (
+    EngineError,
+    LanguageDetector,
+    LanguageResult,
+    SafetyChecker,
+    SafetyResult,
+    SentimentAnalyzer,
+    SentimentResult,
+    TranslationResult,
+    Translator,
+)
+from bot.language_rules import decide_language, locale_hint
+from bot.protect import protect
+from bot.state import BotState, ConversationProfile
+from dialogs.i18n import OutgoingTexts, outgoing
+from dialogs.insights import (
+    INSIGHTS_KEY,
+    LANGUAGE_KEY,
+    SERVICES_KEY,
+    LanguageDecision,
+    StepReport,
+    TurnInsights,
+)
+
+log = logging.getLogger("bot.pipeline")
+
+
+class EngineSet(Protocol):
+    language: LanguageDetector
+    sentiment: SentimentAnalyzer
+    translation: Translator
+    safety: SafetyChecker
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    languages: tuple[str, ...]
+    working_language: str = "en"
+    min_confidence: float = 0.5  # below: unsure (ask when nothing is known)
+    switch_confidence: float = 0.8  # a known conversation language changes only above this
+    turn_budget_s: float = 5.0
+    analysis: bool = True  # BOT_ANALYSIS
+
+
+def can_really_translate(translator: Translator | None) -> bool:
+    """True when some engine in the chain is a real translator, not the offline passthrough."""
+    if translator is None:
+        return False
+    names = getattr(translator, "engine_names", None) or (getattr(translator, "name", "local"),)
+    return any(name != "local" for name in names)
+
+
+class _Services:
+    """On-demand translation lent to dialogs; passthrough when analysis is off for the user."""
+
+    def __init__(self, translator: Translator | None, enabled: bool) -> None:
+        self._translator = translator
+        self._enabled = enabled
+
+    async def translate(self, text: str, *, to: str, source: str | None = None) -> TranslationResult:
+        if self._enabled and self._translator is not None:
+            try:
+                kept = protect(text)
+                [result] = await self._translator.translate([kept.text], to=to, source=source)
+                return TranslationResult(
+                    text=kept.restore(result.text),
+                    source_language=result.source_language,
+                    target_language=result.target_language,
+                    engine=result.engine,
+                    translated=result.translated,
+                    source_score=result.source_score,
+                    skipped=result.skipped,
+                )
+            except EngineError as error:
+                log.warning("on-demand translation failed: %s", error)
+        return TranslationResult(text, source or "", to, engine="none", translated=False)
+
+
+class PipelineMiddleware(Middleware):
+    def __init__(self, engines: EngineSet | None, bot_state: BotState, options: PipelineOptions) -> None:
+        self._engines = engines
+        self._state = bot_state
+        self._options = options
+        self._translate_out = engines is not None and options.analysis and can_really_translate(
+            engines.translation
+        )
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        profile = await self._state.conversation(context)
+        user = await self._state.user(context)
+        enabled = self._engines is not None and self._options.analysis and not user.analysis_opt_out
+        activity = context.activity
+        hint = locale_hint(activity.locale, self._options.languages)
+        if activity.type == ActivityTypes.message and (activity.text or "").strip():
+            insights = await self._analyze(activity.text, profile, hint, enabled)
+            context.turn_state[INSIGHTS_KEY] = insights
+            language = insights.user_language
+            if not insights.ask_language:
+                profile.language = language
+            profile.remember("user", activity.text)
+        else:
+            language = profile.language or hint or self._options.working_language
+        context.turn_state[LANGUAGE_KEY] = language
+        context.turn_state[SERVICES_KEY] = _Services(
+            self._engines.translation if self._engines else None, enabled
+        )
+        buffer: list[Activity] = []
+        flushing = False
+
+        async def on_send(ctx: TurnContext, activities: list[Activity], send_next) -> list[ResourceResponse]:
+            for sent in activities:
+                if sent.type == ActivityTypes.message and sent.text:
+                    profile.remember("bot", sent.text)
+            if flushing or not self._needs_translation(ctx):
+                return await send_next()
+            if any(a.type == "invokeResponse" for a in activities):
+                return await send_next()
+            buffer.extend(activities)
+            return [ResourceResponse(id="") for _ in activities]
+
+        context.on_send_activities(on_send)
+        try:
+            await logic()
+        finally:
+            if buffer:
+                await self._translate_outgoing(context, buffer)
+                flushing = True
+                await context.send_activities(buffer)
+
+    def _needs_translation(self, context: TurnContext) -> bool:
+        if not self._translate_out:
+            return False
+        user = context.turn_state.get(LANGUAGE_KEY, self._options.working_language)
+        return user != self._options.working_language
+
+    # --- incoming ---------------------------------------------------------------
+
+    async def _analyze(
+        self, text: str, profile: ConversationProfile, hint: str | None, enabled: bool
+    ) -> TurnInsights:
+        options = self._options
+        if not enabled:
+            choice = decide_language(
+                text, None, known=profile.language, explicit=profile.language_explicit, hint=hint,
+                working_language=options.working_language, min_confidence=options.min_confidence,
+                switch_confidence=options.switch_confidence,
+            )
+            # The distress check is a local lexicon: nothing leaves the process, and a
+            # user who opted out of analysis still gets support when they need it.
+            safety = self._safety(text, text, choice.language) if self._engines else None
+            return TurnInsights(
+                original_text=text, text=text, user_language=choice.language,
+                working_language=options.working_language, language_decision=choice.decision,
+                safety=safety, analysis_enabled=False,
+                notes=("analysis is off: no text was sent to any engine",),
+            )
+        assert self._engines is not None
+        steps: list[StepReport] = []
+        notes: list[str] = []
+        detection: LanguageResult | None = None
+        translation: TranslationResult | None = None
+        sentiment: SentimentResult | None = None
+        try:
+            async with asyncio.timeout(options.turn_budget_s):
+                detection = await self._timed(steps, "language", self._detect(text))
+                language_of_text = detection.language if detection else (profile.language or "en")
+                choice = decide_language(
+                    text, detection, known=profile.language, explicit=profile.language_explicit,
+                    hint=hint, working_language=options.working_language,
+                    min_confidence=options.min_confidence, switch_confidence=options.switch_confidence,
+                )
+                source = language_of_text if detection and detection.score >= options.min_confidence else (
+                    choice.language
+                )
+                translation, sentiment = await asyncio.gather(
+                    self._timed(steps, "translation", self._translate_in(text, source)),
+                    self._timed(steps, "sentiment", self._sentiment(text, source)),
+                )
+        except TimeoutError:
+            notes.append(f"analysis stopped at the turn budget ({options.turn_budget_s:.1f} s)")
+            choice = decide_language(
+                text, detection, known=profile.language, explicit=profile.language_explicit,
+                hint=hint, working_language=options.working_language,
+                min_confidence=options.min_confidence, switch_confidence=options.switch_confidence,
+            )
+        working_text = translation.text if translation and translation.translated else text
+        safety = self._safety(text, working_text, choice.language)
+        if choice.note:
+            notes.insert(0, f"language: {choice.note}")
+        if translation is not None and not translation.translated:
+            notes.append("no translator available: the text was read as written")
+        return TurnInsights(
+            original_text=text,
+            text=working_text,
+            user_language=choice.language,
+            working_language=options.working_language,
+            language_decision=choice.decision,
+            language=detection,
+            ask_language=choice.ask and choice.decision is LanguageDecision.UNCERTAIN,
+            translation=translation,
+            sentiment=sentiment,
+            safety=safety,
+            steps=tuple(steps),
+            notes=tuple(notes),
+        )
+
+    async def _timed(self, steps: list[StepReport], capability: str, work: Awaitable[Any]) -> Any:
+        started = time.perf_counter()
+        result = await work
+        if result is not None:
+            steps.append(
+                StepReport(
+                    capability,
+                    getattr(result, "engine", "?"),
+                    round((time.perf_counter() - started) * 1000, 2),
+                    getattr(result, "skipped", ()),
+                )
+            )
+        return result
+
+    async def _detect(self, text: str) -> LanguageResult | None:
+        assert self._engines is not None
+        try:
+            [result] = await self._engines.language.detect([text])
+        except EngineError as error:
+            log.warning("language detection failed on every engine: %s", error)
+            return None
+        return result if result.language in self._options.languages else None
+
+    async def _translate_in(self, text: str, source: str) -> TranslationResult | None:
+        assert self._engines is not None
+        if source == self._options.working_language:
+            return None
+        try:
+            kept = protect(text)
+            [result] = await self._engines.translation.translate(
+                [kept.text], to=self._options.working_language, source=source
+            )
+        except EngineError as error:
+            log.warning("translation failed on every engine: %s", error)
+            return TranslationResult(text, source, self._options.working_language, "none", translated=False)
+        restored = kept.restore(result.text) if result.translated else text
+        return TranslationResult(
+            restored, result.source_language or source, result.target_language, result.engine,
+            result.translated, result.source_score, result.skipped,
+        )
+
+    async def _sentiment(self, text: str, language: str) -> SentimentResult | None:
+        assert self._engines is not None
+        try:
+            [result] = await self._engines.sentiment.analyze([text], language=language)
+        except EngineError as error:
+            log.warning("sentiment failed on every engine: %s", error)
+            return None
+        return result
+
+    def _safety(self, original: str, working_text: str, language: str) -> SafetyResult | None:
+        assert self._engines is not None
+        checker = self._engines.safety
+        result = checker.check(original, language=language)
+        if not result.flagged and working_text != original:
+            result = checker.check(working_text, language=self._options.working_language)
+        return result
+
+    # --- outgoing ---------------------------------------------------------------
+
+    async def _translate_outgoing(self, context: TurnContext, activities: Sequence[Activity]) -> None:
+        """Translate every not-yet-localized text of the turn in one batched call."""
+        assert self._engines is not None
+        language = context.turn_state.get(LANGUAGE_KEY, self._options.working_language)
+        keep = outgoing(context)
+        slots: list[tuple[Callable[[str], None], str]] = []
+        for activity in activities:
+            _collect(activity, keep, slots)
+        if not slots:
+            return
+        masked = [protect(text, keep.verbatim) for _, text in slots]
+        try:
+            results = await self._engines.translation.translate(
+                [item.text for item in masked], to=language, source=self._options.working_language
+            )
+        except EngineError as error:
+            log.warning("outgoing translation failed: %s", error)
+            return
+        for (put, _), kept, result in zip(slots, masked, results, strict=True):
+            if result.translated:
+                put(kept.restore(result.text))
+
+
+def _needs(text: Any, keep: OutgoingTexts) -> bool:
+    return isinstance(text, str) and any(char.isalpha() for char in text) and not keep.keeps(text)
+
+
+def _collect(activity: Activity, keep: OutgoingTexts, slots: list) -> None:
+    """Find translatable texts in an activity: text, suggested actions, Adaptive Cards."""
+    if _needs(activity.text, keep):
+        slots.append((lambda value, a=activity: setattr(a, "text", value), activity.text))
+    if activity.suggested_actions and activity.suggested_actions.actions:
+        for action in activity.suggested_actions.actions:
+            if _needs(action.title, keep):
+                slots.append((lambda value, a=action: setattr(a, "title", value), action.title))
+    for attachment in activity.attachments or []:
+        if attachment.content_type == "application/vnd.microsoft.card.adaptive" and isinstance(
+            attachment.content, dict
+        ):
+            _collect_card(attachment.content, keep, slots)
+
+
+_CARD_TEXT_KEYS = ("text", "title", "altText", "placeholder", "label", "errorMessage", "fallbackText")
+
+
+def _collect_card(node: Any, keep: OutgoingTexts, slots: list) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _CARD_TEXT_KEYS and _needs(value, keep):
+                slots.append((lambda text, n=node, k=key: n.__setitem__(k, text), value))
+            elif isinstance(value, (dict, list)):
+                _collect_card(value, keep, slots)
+    elif isinstance(node, list):
+        for item in node:
+            _collect_card(item, keep, slots)
+
+
+def pipeline_options(settings: Any) -> PipelineOptions:
+    """Build options from bot.settings.Settings (kept loose to avoid an import cycle)."""
+    return PipelineOptions(
+        languages=settings.languages,
+        working_language=settings.working_language,
+        min_confidence=settings.engines.language_min_confidence,
+        turn_budget_s=settings.turn_budget_s,
+        analysis=settings.analysis,
+    )

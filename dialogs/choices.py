@@ -1,0 +1,301 @@
+"""Localized choices: language names, suggested actions, and prompts that recognise replies in any language.
+
+botbuilder's ChoicePrompt and ConfirmPrompt know few cultures, so the bot's prompts
+match a reply against the localized titles it showed, the English titles, and the
+intent keyword catalogs (dialogs/locales/keywords) of the conversation language.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs.choices import Choice
+from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
+from botbuilder.schema import ActionTypes, Activity, ActivityTypes, CardAction, SuggestedActions
+
+from adapters.contracts import SUPPORTED_LANGUAGES
+from dialogs.i18n import t, verbatim
+from dialogs.insights import conversation_language, get_insights
+from dialogs.intents import Intent, is_exactly, normalize
+
+WORKING_LANGUAGE = "en"
+
+
+# --- languages and their names ------------------------------------------------------
+
+
+@functools.cache
+def language_name(language: str, in_language: str) -> str:
+    """The name of `language` written in `in_language` ("es" in "en" -> "Spanish")."""
+    try:
+        name = Locale.parse(language).get_display_name(Locale.parse(in_language))
+    except (UnknownLocaleError, ValueError):
+        return language
+    return name[:1].upper() + name[1:] if name else language
+
+
+def autonym(language: str) -> str:
+    """The language's own name for itself ("es" -> "Español")."""
+    return language_name(language, language)
+
+
+@functools.cache
+def _name_index(languages: tuple[str, ...]) -> dict[str, str]:
+    """Normalised language name (in every supported language, plus codes) -> code."""
+    index: dict[str, str] = {}
+    for code in languages:
+        index[code] = code
+        for display in SUPPORTED_LANGUAGES:
+            index.setdefault(normalize(language_name(code, display)), code)
+    return index
+
+
+def find_language(text: str, languages: Sequence[str]) -> str | None:
+    """A supported language named anywhere in `text` ("al inglés", "to Japanese", "日本語で")."""
+    index = _name_index(tuple(languages))
+    normalized = normalize(text)
+    if normalized in index:
+        return index[normalized]
+    best: tuple[int, str] | None = None
+    for name, code in index.items():
+        if len(name) < 3:
+            continue  # codes only match as the whole message
+        if _contains(normalized, name) and (best is None or len(name) > best[0]):
+            best = (len(name), code)
+    return best[1] if best else None
+
+
+def _contains(text: str, name: str) -> bool:
+    if not name.isascii() and not any(char == " " for char in text):
+        return name in text
+    if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", name):
+        return name in text
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+
+
+# --- which languages to recognise a reply in -----------------------------------------
+
+
+def recognition_languages(turn_context: TurnContext) -> tuple[str, ...]:
+    """The conversation language, this message's language, and the working language."""
+    languages = [conversation_language(turn_context)]
+    insights = get_insights(turn_context)
+    if insights is not None:
+        languages.append(insights.user_language)
+        if insights.language is not None:
+            languages.append(insights.language.language)
+        languages.append(insights.working_language)
+    languages.append(WORKING_LANGUAGE)
+    return tuple(dict.fromkeys(languages))
+
+
+# --- options, suggested actions, matching --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice: a stable value, its localized title, and intents that also select it."""
+
+    value: str
+    title: str  # already localized (through t() or verbatim())
+    synonyms: tuple[str, ...] = ()
+    intents: tuple[Intent, ...] = ()
+
+
+def suggested_actions(titles: Iterable[str]) -> SuggestedActions:
+    return SuggestedActions(
+        actions=[CardAction(type=ActionTypes.im_back, title=title, value=title) for title in titles]
+    )
+
+
+def message_with_actions(text: str, titles: Iterable[str]) -> Activity:
+    activity = MessageFactory.text(text)
+    activity.suggested_actions = suggested_actions(titles)
+    return activity
+
+
+def match_option(
+    text: str, options: Sequence[Option], languages: tuple[str, ...]
+) -> str | None:
+    """The value of the option `text` selects: title, synonym or intent keyword."""
+    normalized = normalize(text).strip(" .!?¡¿。！？")
+    if not normalized:
+        return None
+    for option in options:
+        names = {normalize(option.title), normalize(option.value), *(normalize(s) for s in option.synonyms)}
+        if normalized in names:
+            return option.value
+    for option in options:
+        if any(is_exactly(text, intent, languages) for intent in option.intents):
+            return option.value
+    return None
+
+
+def yes_no_options(turn_context: TurnContext) -> list[Option]:
+    return [
+        Option("yes", t(turn_context, "Yes"), ("Yes",), (Intent.YES,)),
+        Option("no", t(turn_context, "No"), ("No",), (Intent.NO,)),
+    ]
+
+
+def language_options(turn_context: TurnContext, languages: Sequence[str], *, autonyms: bool = False) -> list[Option]:
+    """One option per language, titled in the user's language (or in its own)."""
+    user_language = conversation_language(turn_context)
+    options = []
+    for code in languages:
+        title = autonym(code) if autonyms else language_name(code, user_language)
+        synonyms = (code, autonym(code), language_name(code, WORKING_LANGUAGE), language_name(code, user_language))
+        options.append(Option(code, verbatim(turn_context, title), synonyms))
+    return options
+
+
+# --- prompts ---------------------------------------------------------------------------
+
+
+def choice_prompt_options(
+    turn_context: TurnContext, text: str, options: Sequence[Option], retry_text: str | None = None
+) -> PromptOptions:
+    """PromptOptions for `LocalizedChoicePrompt`: suggested actions, and the options to match."""
+    retry = retry_text or t(turn_context, "Please choose one of the options below.")
+    titles = [option.title for option in options]
+    return PromptOptions(
+        prompt=message_with_actions(text, titles),
+        retry_prompt=message_with_actions(retry, titles),
+        choices=[Choice(value=option.value, synonyms=[option.title, *option.synonyms]) for option in options],
+        validations={"intents": {option.value: [str(i) for i in option.intents] for option in options}},
+    )
+
+
+class LocalizedChoicePrompt(Prompt):
+    """A choice prompt that accepts a reply in any supported language; returns the option's value."""
+
+    async def on_prompt(
+        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
+    ) -> None:
+        if is_retry and options.retry_prompt is not None:
+            await turn_context.send_activity(options.retry_prompt)
+        elif options.prompt is not None:
+            await turn_context.send_activity(options.prompt)
+
+    async def on_recognize(
+        self, turn_context: TurnContext, state: dict, options: PromptOptions
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        activity = turn_context.activity
+        if activity.type != ActivityTypes.message or not activity.text:
+            return result
+        intents = (options.validations or {}).get("intents", {})
+        candidates = [
+            Option(
+                choice.value,
+                (choice.synonyms or [choice.value])[0],
+                tuple(choice.synonyms or ()),
+                tuple(Intent(name) for name in intents.get(choice.value, ())),
+            )
+            for choice in options.choices or []
+        ]
+        value = match_option(activity.text, candidates, recognition_languages(turn_context))
+        if value is None:
+            insights = get_insights(turn_context)
+            if insights is not None and insights.text != activity.text:
+                value = match_option(insights.text, candidates, recognition_languages(turn_context))
+        if value is not None:
+            result.succeeded = True
+            result.value = value
+        return result
+
+
+# --- ratings ---------------------------------------------------------------------------
+
+NUMBER_WORDS: dict[str, int] = {
+    # en, es, ar, ja: number words a user may type instead of a digit.
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
+    "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "أربعة": 4, "اربعة": 4, "خمسة": 5,
+    "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
+    "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5,
+}
+
+
+def parse_rating(text: str) -> int | None:
+    """A number in the text (any script's digits, a number word, or stars), else None."""
+    cleaned = text.strip()
+    stars = cleaned.count("⭐") + cleaned.count("★")
+    if stars:
+        return stars
+    digits = "".join(str(unicodedata.decimal(char)) for char in cleaned if unicodedata.decimal(char, None) is not None)
+    if digits:
+        return int(digits)
+    normalized = normalize(cleaned).strip(" .!?。！？")
+    for word in re.split(r"[\s/]+", normalized):
+        word = word.removesuffix("つ")
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word]
+    return NUMBER_WORDS.get(normalized)
+
+
+class RatingPrompt(Prompt):
+    """Asks for a 1-5 rating; reprompts, in the user's language, until it gets one."""
+
+    async def on_prompt(
+        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
+    ) -> None:
+        if is_retry and options.retry_prompt is not None:
+            await turn_context.send_activity(options.retry_prompt)
+        elif options.prompt is not None:
+            await turn_context.send_activity(options.prompt)
+
+    async def on_recognize(
+        self, turn_context: TurnContext, state: dict, options: PromptOptions
+    ) -> PromptRecognizerResult:
+        result = PromptRecognizerResult()
+        rating = parse_rating(turn_context.activity.text or "")
+        if rating is not None and 1 <= rating <= 5:
+            result.succeeded = True
+            result.value = rating
+        return result
+
+
+def rating_prompt_options(turn_context: TurnContext, text: str) -> PromptOptions:
+    titles = [verbatim(turn_context, str(n)) for n in range(1, 6)]
+    retry = t(turn_context, "Please answer with a number from 1 to 5.")
+    return PromptOptions(prompt=message_with_actions(text, titles), retry_prompt=message_with_actions(retry, titles))
+
+
+# --- the main menu ---------------------------------------------------------------------
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark an English source text for the catalogs; `t()` translates it where it is shown."""
+    return message
+
+
+MENU: tuple[tuple[Intent, str], ...] = (
+    (Intent.ANALYZE, N_("Analyze a text")),
+    (Intent.TRANSLATE, N_("Translate")),
+    (Intent.FEEDBACK, N_("Give feedback")),
+    (Intent.LANGUAGE, N_("Language")),
+    (Intent.PRIVACY, N_("Privacy")),
+    (Intent.HANDOFF, N_("Talk to a person")),
+    (Intent.HELP, N_("Help")),
+)
+
+
+def menu_options(turn_context: TurnContext) -> list[Option]:
+    return [Option(intent.value, t(turn_context, title), (title,), (intent,)) for intent, title in MENU]
+
+
+def menu_titles(turn_context: TurnContext) -> list[str]:
+    return [option.title for option in menu_options(turn_context)]
+
+
+def menu_intent(turn_context: TurnContext, text: str) -> Intent | None:
+    """The menu entry a reply names exactly (a clicked suggested action sends its localized title)."""
+    value = match_option(text, menu_options(turn_context), ())
+    return Intent(value) if value else None
