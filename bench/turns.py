@@ -186,7 +186,7 @@ async def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 60)
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def bench_row(row: Row, args: argparse.Namespace, extra_env: dict[str, str]) -> RowResult:

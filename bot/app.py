@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from adapters.engines import Engines
 from aiohttp import web
 from botbuilder.core import Storage
 
+from adapters.engines import Engines
 from bot.messages import messages_handler
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings

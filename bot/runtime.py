@@ -6,10 +6,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from adapters.engines import Engines, build_engines
 from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
+from adapters.engines import Engines, build_engines
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
 from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings

@@ -9,10 +9,10 @@ from bot.conversations.model import Conversation, ConversationError, Outcome
 from bot.conversations.script import parse_script
 from bot.conversations.transcript import load_transcript
 
-__all__ = ["Conversation", "ConversationError", "Outcome", "load_conversations", "parse_script", "load_transcript"]
+__all__ = ["Conversation", "ConversationError", "Outcome", "load_conversations", "load_transcript", "parse_script"]
 
 
-def load_conversations(path):  # noqa: ANN001, ANN201 - re-exported from files.py
+def load_conversations(path):
     """Every conversation in a `.chat` or `.transcript` file."""
     from bot.conversations.files import load_conversations as load
 

@@ -73,7 +73,7 @@ def test_json_lines_with_bad_lines_give_error_objects() -> None:
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     out = lines(done.stdout)
-    assert [o.get("id") for o in out] == ["a", None, 7, None, None, 7]
+    assert [o.get("id") for o in out] == ["a", None, 7, None, 6, 7]
     assert out[0]["language"]["language"] == "fr" and "translation" not in out[0]
     assert out[1] == {"id": None, "line": 2, "error": out[1]["error"]}
     assert out[1]["error"].startswith("not JSON")
