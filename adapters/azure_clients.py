@@ -45,6 +45,15 @@ class AzureCallOptions:
     connection_timeout_s: float = 3.0
     read_timeout_s: float = 10.0
 
+    @classmethod
+    def for_budget(cls, call_timeout_s: float) -> AzureCallOptions:
+        """Options that fit a per-call budget: a 429 is waited only up to half of it."""
+        return cls(
+            max_retry_after_s=call_timeout_s / 2,
+            connection_timeout_s=min(3.0, call_timeout_s),
+            read_timeout_s=max(call_timeout_s, 1.0),
+        )
+
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments every SDK client of ours is built with."""
         return {
@@ -172,7 +181,7 @@ class LazyClient(Generic[ClientT]):
         self.closed = True
         client, self._client = self._client, None
         if client is not None:
-            pass
+            await client.close()  # type: ignore[attr-defined]
         if self._owns_credential and self._credential is not None:
             await self._credential.close()
         self._credential = None

@@ -115,18 +115,14 @@ def parser() -> argparse.ArgumentParser:
             metavar="ENGINES",
             help=f"engine order for {capability} only (overrides --engines)",
         )
-    analyze.add_argument(
-        "--timeout", type=float, default=2.0, help="seconds per engine call (default: 2)"
-    )
+    analyze.add_argument("--timeout", type=float, default=2.0, help="seconds per engine call (default: 2)")
     analyze.add_argument(
         "--min-confidence",
         type=float,
         default=0.5,
         help="language confidence below which the next engine is asked (default: 0.5)",
     )
-    analyze.add_argument(
-        "--metrics", action="store_true", help="print engine metrics to stderr at the end"
-    )
+    analyze.add_argument("--metrics", action="store_true", help="print engine metrics to stderr at the end")
     analyze.add_argument("-v", "--verbose", action="store_true", help="log fallbacks to stderr")
     return root
 

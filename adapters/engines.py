@@ -92,9 +92,7 @@ class _Builder:
         if name == "local":
             from adapters.local_language import LocalLanguageDetector
 
-            return LocalLanguageDetector(
-                config.supported_languages, executor=self.shared_executor()
-            )
+            return LocalLanguageDetector(config.supported_languages, executor=self.shared_executor())
         return self.fake_set().language
 
     def sentiment(self, name: str) -> SentimentAnalyzer | None:
@@ -110,9 +108,7 @@ class _Builder:
         if name == "local":
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            return LocalSentimentAnalyzer(
-                config.supported_languages, executor=self.shared_executor()
-            )
+            return LocalSentimentAnalyzer(config.supported_languages, executor=self.shared_executor())
         return self.fake_set().sentiment
 
     def translation(self, name: str) -> Translator | None:
@@ -129,9 +125,7 @@ class _Builder:
         return self.fake_set().translation
 
 
-def _engines_for(
-    setting: str, names: tuple[str, ...], build: Callable[[str], object | None]
-) -> list:
+def _engines_for(setting: str, names: tuple[str, ...], build: Callable[[str], object | None]) -> list:
     unknown = [n for n in names if n not in ENGINE_NAMES]
     if unknown:
         raise EngineConfigError(

@@ -178,11 +178,9 @@ class FallbackChain(Generic[E, R]):
                 return Skip(slot.name, SkipReason.TIMEOUT, "chain time budget spent")
             timeout = min(timeout, remaining)
         if not slot.breaker.allow():
-            return Skip(
-                slot.name,
-                SkipReason.CIRCUIT_OPEN,
-                f"retry in {slot.breaker.retry_in():.1f}s",
-            )
+            waiting = slot.breaker.retry_in()
+            detail = f"retry in {waiting:.1f}s" if waiting > 0 else "probe in progress"
+            return Skip(slot.name, SkipReason.CIRCUIT_OPEN, detail)
         started = time.perf_counter()
         outcome: list[R] | Skip
         try:
@@ -252,9 +250,7 @@ class FallbackChain(Generic[E, R]):
         for index, slot in enumerate(self._slots):
             if not pending:
                 break
-            outcome = await self._attempt(
-                slot, call, [texts[i] for i in pending], routed.deadline
-            )
+            outcome = await self._attempt(slot, call, [texts[i] for i in pending], routed.deadline)
             if isinstance(outcome, Skip):
                 slot.counters.record_skip(outcome.reason)
                 for i in pending:
@@ -337,9 +333,7 @@ class LanguageChain(FallbackChain[LanguageDetector, LanguageResult]):
                 to_consult.setdefault(pick[0] + 1, []).append(i)
         for index, indices in to_consult.items():
             slot = self._slots[index]
-            outcome = await self._attempt(
-                slot, _detect, [texts[i] for i in indices], routed.deadline
-            )
+            outcome = await self._attempt(slot, _detect, [texts[i] for i in indices], routed.deadline)
             if isinstance(outcome, Skip):
                 continue  # no second opinion to be had; the first answer stands
             slot.counters.second_opinions += 1
@@ -347,16 +341,12 @@ class LanguageChain(FallbackChain[LanguageDetector, LanguageResult]):
                 opinions[i] = (index, result)
         return opinions
 
-    def _combine(
-        self, pick: tuple[int, LanguageResult], other: tuple[int, LanguageResult]
-    ) -> LanguageResult:
+    def _combine(self, pick: tuple[int, LanguageResult], other: tuple[int, LanguageResult]) -> LanguageResult:
         """Merge two engines' answers by the formulas in the module docstring."""
         (pick_index, first), (other_index, second) = pick, other
         if first.language == second.language:
             score = 1.0 - (1.0 - first.score) * (1.0 - second.score)
-            opinion = SecondOpinion(
-                self._slots[other_index].name, second.language, second.score, agrees=True
-            )
+            opinion = SecondOpinion(self._slots[other_index].name, second.language, second.score, agrees=True)
             return dataclasses.replace(first, score=min(1.0, score), second_opinion=opinion)
         if first.score >= second.score:
             winner, loser, loser_index = first, second, other_index

@@ -487,9 +487,7 @@ def normalize(text: str, *, strip_marks: bool = True) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     if strip_marks:
         decomposed = unicodedata.normalize("NFD", text)
-        text = unicodedata.normalize(
-            "NFC", "".join(ch for ch in decomposed if not _is_strippable(ch))
-        )
+        text = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not _is_strippable(ch)))
     text = text.translate(_FOLD)
     # Arabic alef forms fold to bare alef once hamza marks are gone.
     text = text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
@@ -506,7 +504,7 @@ def _phrase_regex(language: str, phrases: tuple[str, ...]) -> str:
     body = "|".join(parts)
     if language in NO_WORD_BOUNDARIES:
         return f"(?:{body})"
-    return rf"(?<!\w)(?:{body})(?!\w)"
+    return rf"\b(?:{body})\b"
 
 
 @dataclass(frozen=True)

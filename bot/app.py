@@ -9,6 +9,7 @@ from adapters.engines import Engines
 from bot.messages import messages_handler
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from bot.webchat.routes import add_webchat_routes
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MESSAGES = web.AppKey("messages", object)
@@ -46,6 +47,7 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    add_webchat_routes(app, settings)
     return app
 
 

@@ -11,11 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 PROTECTED = re.compile(
-    r"https?://\S+"  # URLs
-    r"|www\.\S+"
+    r"(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))"  # URLs, without trailing punctuation
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
     r"|[@#][\w-]+"  # mentions, hashtags
-    r"|\b[A-Z0-9]*\d[A-Z0-9]*(?:[-_][A-Z0-9]+)+\b"  # codes like AB-1234, TKT_99
+    r"|\b(?=[A-Z0-9_-]*\d)[A-Z0-9]+(?:[-_][A-Z0-9]+)+\b"  # codes like AB-1234, TKT_99
+    r"|\b(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{3,}\b"  # codes like X9Z7
     r"|\b\d+(?:[.,:/]\d+)*%?"  # numbers, dates, times, percentages
 )
 _PLACEHOLDER = re.compile(r"\[\[(\d+)\]\]")

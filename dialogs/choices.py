@@ -20,7 +20,7 @@ from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerRe
 from botbuilder.schema import ActionTypes, Activity, ActivityTypes, CardAction, SuggestedActions
 
 from adapters.contracts import SUPPORTED_LANGUAGES
-from dialogs.i18n import t, verbatim
+from dialogs.i18n import outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
 from dialogs.intents import Intent, is_exactly, normalize
 
@@ -299,3 +299,12 @@ def menu_intent(turn_context: TurnContext, text: str) -> Intent | None:
     """The menu entry a reply names exactly (a clicked suggested action sends its localized title)."""
     value = match_option(text, menu_options(turn_context), ())
     return Intent(value) if value else None
+
+
+def join_lines(turn_context: TurnContext, lines: Sequence[str], *, bullets: bool = False) -> str:
+    """One message from several texts; it stays untranslated on the way out only if every part is."""
+    keep = outgoing(turn_context)
+    text = "\n\n".join(f"• {line}" if bullets else line for line in lines)
+    if all(keep.keeps(line) for line in lines):
+        keep.localized.add(text)
+    return text

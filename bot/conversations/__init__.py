@@ -5,15 +5,18 @@ TestAdapter, fake engines) or against a live bot over HTTP, and a failure render
 expected and actual conversation side by side.
 """
 
+from bot.conversations.files import load_conversations
 from bot.conversations.model import Conversation, ConversationError, Outcome
+from bot.conversations.render import render
 from bot.conversations.script import parse_script
 from bot.conversations.transcript import load_transcript
 
-__all__ = ["Conversation", "ConversationError", "Outcome", "load_conversations", "load_transcript", "parse_script"]
-
-
-def load_conversations(path):
-    """Every conversation in a `.chat` or `.transcript` file."""
-    from bot.conversations.files import load_conversations as load
-
-    return load(path)
+__all__ = [
+    "Conversation",
+    "ConversationError",
+    "Outcome",
+    "load_conversations",
+    "load_transcript",
+    "parse_script",
+    "render",
+]

@@ -8,7 +8,7 @@ import pytest
 from azure.core.credentials import AzureKeyCredential
 from azure.identity.aio import DefaultAzureCredential
 
-from adapters.azure_clients import make_credential
+from adapters.azure_clients import AzureCallOptions, make_credential
 from adapters.azure_language import AzureLanguageDetector
 from adapters.azure_sentiment import AzureSentimentAnalyzer
 from adapters.azure_translation import AzureTranslator
@@ -97,3 +97,11 @@ async def test_credential_choice() -> None:
         assert isinstance(token_credential, DefaultAzureCredential) and owned is True
     finally:
         await token_credential.close()
+
+
+def test_call_options_follow_the_budget() -> None:
+    options = AzureCallOptions.for_budget(2.0)
+
+    assert options.max_retry_after_s == 1.0
+    assert options.connection_timeout_s == 2.0
+    assert options.client_kwargs()["retry_policy"].max_retry_after_s == 1.0

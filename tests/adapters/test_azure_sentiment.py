@@ -181,3 +181,16 @@ async def test_empty_text_is_neutral_without_a_call(
 
 async def test_is_a_sentiment_analyzer(azure_analyzer: AzureSentimentAnalyzer) -> None:
     assert isinstance(azure_analyzer, SentimentAnalyzer)
+
+
+async def test_a_body_with_an_unknown_label_is_malformed(
+    azure_analyzer: AzureSentimentAnalyzer, language_emulator: LanguageEmulator
+) -> None:
+    language_emulator.script_sentiment("wow", {
+        "sentiment": "ecstatic",
+        "confidenceScores": {"positive": 1.0, "neutral": 0.0, "negative": 0.0},
+        "sentences": [], "warnings": [],
+    })
+
+    with pytest.raises(EngineError, match="malformed"):
+        await azure_analyzer.analyze(["wow"], language="en")

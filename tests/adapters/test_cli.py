@@ -85,8 +85,15 @@ def test_json_lines_with_bad_lines_give_error_objects() -> None:
 
 def test_local_language_and_passthrough_translation() -> None:
     done = cli(
-        "analyze", "Ich möchte sterben", "--engines", "local", "--sentiment-engines", "fake",
-        "--to", "en", "--metrics",
+        "analyze",
+        "Ich möchte sterben",
+        "--engines",
+        "local",
+        "--sentiment-engines",
+        "fake",
+        "--to",
+        "en",
+        "--metrics",
     )
     assert done.returncode == 0, done.stderr
     [out] = lines(done.stdout)

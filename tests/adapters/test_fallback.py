@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from adapters.contracts import (
@@ -116,6 +118,7 @@ async def test_circuit_opens_and_the_failing_engine_is_no_longer_called() -> Non
     assert result.engine == "local"
     assert reasons(result) == [("azure", SkipReason.CIRCUIT_OPEN)]
     assert chain.breaker("azure").state == "open"
+    assert len(second.calls) == 3
 
 
 async def test_circuit_probe_after_cooldown_closes_on_success() -> None:
@@ -329,3 +332,50 @@ async def test_close_closes_every_engine_even_if_one_fails() -> None:
 def test_duplicate_engine_names_are_told_apart() -> None:
     chain = LanguageChain([FakeLanguageDetector(), FakeLanguageDetector()])
     assert chain.engine_names == ("fake", "fake#2")
+
+
+async def test_half_open_lets_exactly_one_probe_through_concurrent_calls() -> None:
+    clock = Clock()
+    chain, first, second = language_pair(failure_threshold=1, cooldown_s=5.0, timeout_s=1.0, clock=clock)
+    first.fail_with(EngineError("azure", "down"))
+    await chain.detect(["x"])
+    clock.now += 5.0
+    first.fail_with(None)
+    first.delay_all(0.01)
+    first.script("hej", language="sv")
+    probe, other = await asyncio.gather(chain.detect(["hej"]), chain.detect(["hej"]))
+    assert probe[0].engine == "azure"
+    assert other[0].engine == "local"
+    assert other[0].skipped[0].reason is SkipReason.CIRCUIT_OPEN
+    assert other[0].skipped[0].detail == "probe in progress"
+    assert len(first.calls) == 2  # the failure, then the single probe
+    assert chain.breaker("azure").state == "closed"
+    assert second.texts_seen == ["x", "hej"]
+
+
+async def test_cancelled_probe_does_not_leave_the_circuit_stuck() -> None:
+    clock = Clock()
+    chain, first, _ = language_pair(failure_threshold=1, cooldown_s=5.0, timeout_s=60.0, clock=clock)
+    first.fail_with(EngineError("azure", "down"))
+    await chain.detect(["x"])
+    clock.now += 5.0
+    first.fail_with(None)
+    first.delay_all(60.0)
+    task = asyncio.create_task(chain.detect(["x"]))
+    while len(first.calls) < 2:  # the probe has reached the engine
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    first.delay_all(0.0)
+    [result] = await chain.detect(["x"])
+    assert result.engine == "azure"
+
+
+async def test_second_opinions_are_counted_in_metrics() -> None:
+    chain, first, _ = language_pair(min_confidence=0.5)
+    first.script("ciao", language="it", score=0.7)
+    await chain.detect(["ciao"])
+    azure, local = chain.metrics()
+    assert local.calls == 1 and local.extra["second_opinions"] == 1
+    assert azure.fallbacks == 0 and local.fallbacks == 0

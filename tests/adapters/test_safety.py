@@ -74,9 +74,7 @@ def test_every_supported_language_has_every_category() -> None:
         ("pt", "Quero morrer"),
     ],
 )
-def test_suicidal_ideation_is_flagged(
-    checker: LexiconSafetyChecker, language: str, text: str
-) -> None:
+def test_suicidal_ideation_is_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
     result = checker.check(text, language=language)
     assert result.flagged
     assert result.category == SUICIDAL
@@ -140,9 +138,7 @@ def test_distress_is_flagged(checker: LexiconSafetyChecker, language: str, text:
         ("en", "   "),
     ],
 )
-def test_everyday_text_is_not_flagged(
-    checker: LexiconSafetyChecker, language: str, text: str
-) -> None:
+def test_everyday_text_is_not_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
     result = checker.check(text, language=language)
     assert not result.flagged, result.matched
     assert result.category == "" and result.matched == ()
