@@ -504,7 +504,7 @@ def _phrase_regex(language: str, phrases: tuple[str, ...]) -> str:
     body = "|".join(parts)
     if language in NO_WORD_BOUNDARIES:
         return f"(?:{body})"
-    return rf"\b(?:{body})\b"
+    return rf"(?<!\w)(?:{body})(?!\w)"
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,19 @@ SKIP_REASONS: dict[str, str] = {
 }
 
 
+CAPABILITIES: dict[str, str] = {
+    "language": N_("Language"),
+    "sentiment": N_("Sentiment"),
+    "translation": N_("Translation"),
+}
+
+
+def capability_text(turn_context: TurnContext, capability: str) -> str:
+    return t(turn_context, CAPABILITIES[capability]) if capability in CAPABILITIES else verbatim(
+        turn_context, capability
+    )
+
+
 def record_action(turn_context: TurnContext, action: str, **params: Any) -> None:
     """Remember what the bot did on this turn, for the next "why"."""
     turn_context.turn_state[ACTION_KEY] = {"action": action, "params": {k: str(v) for k, v in params.items()}}
@@ -189,7 +202,7 @@ def explain(turn_context: TurnContext, summary: dict[str, Any], action: str, par
         for skip in step.get("skipped", []):
             lines.append(t(
                 turn_context, "Fallback in {capability}: I skipped the {engine} engine because {reason}.",
-                capability=step["capability"], engine=skip["engine"],
+                capability=capability_text(turn_context, step["capability"]), engine=skip["engine"],
                 reason=skip_reason_text(turn_context, skip["reason"]),
             ))
     if summary.get("distressed"):

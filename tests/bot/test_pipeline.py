@@ -82,13 +82,14 @@ async def test_english_message_is_not_translated(fakes: FakeEngines, engines: En
 
 async def test_opted_out_user_sends_nothing_to_any_engine(fakes: FakeEngines, engines: Engines) -> None:
     recorder = Recorder()
-    adapter, state = make_adapter(engines, recorder)
+    states: list[BotState] = []
 
     async def opt_out(context: TurnContext) -> None:
-        (await state.user(context)).analysis_opt_out = True
+        (await states[0].user(context)).analysis_opt_out = True
         await context.send_activity("done")
 
     adapter_out, state = make_adapter(engines, recorder, reply=opt_out)
+    states.append(state)
     await adapter_out.send("opt me out please")
     calls_before = fakes.calls
     await adapter_out.send("analyze this secret text")
