@@ -16,6 +16,7 @@ boundaries; Chinese, Japanese and Korean match anywhere, with optional spaces.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -57,7 +58,8 @@ LEXICONS: Mapping[str, Lexicon] = {
             "(take|taking|took) an overdose",
         ),
         DISTRESS: (
-            "(can't|cant|cannot|can not) (go on|take (it|this) any ?more|do this any ?more)",
+            "can'?t (go on|take (it|this) any ?more|do this any ?more)",
+            "can ?not (go on|take (it|this) any ?more|do this any ?more)",
             "i give up on (life|everything)",
             "(i feel|i'm|im|i am|feeling) (so |completely |totally )?hopeless",
             "(there's|there is) no way out",
@@ -70,7 +72,7 @@ LEXICONS: Mapping[str, Lexicon] = {
             "(me )?quiero morir(me)?",
             "me quiero (matar|suicidar)",
             "quiero (matarme|suicidarme)",
-            "(me voy a|voy a) (matar|suicidar)(me)?",
+            "voy a (matar|suicidar)(me)?",
             "suicidarme",
             "pienso en (el )?suicidio",
             "(ya )?no quiero (seguir )?vivir",
@@ -83,7 +85,10 @@ LEXICONS: Mapping[str, Lexicon] = {
         ),
         SELF_HARM: (
             "(hacerme|me hago|me hice) dano",
-            "(cortarme|me corto|lastimarme|me lastimo|autolesionarme)",
+            "cortarme (los brazos|las venas|las munecas)",
+            "me corto (los brazos|las venas|las munecas)",
+            "lastimarme",
+            "autolesionarme",
             "autolesion(es)?",
         ),
         DISTRESS: (
@@ -157,7 +162,12 @@ LEXICONS: Mapping[str, Lexicon] = {
             "pensieri suicidi",
             "(sarebbero|starebbero) meglio senza di me",
         ),
-        SELF_HARM: ("farmi del male", "(tagliarmi|mi taglio)", "autolesionismo"),
+        SELF_HARM: (
+            "farmi del male",
+            "tagliarmi (le vene|i polsi)",
+            "mi taglio (le vene|i polsi)",
+            "autolesionismo",
+        ),
         DISTRESS: ("non ce la faccio piu", "sono senza speranza", "non reggo piu"),
     },
     "pt": {
@@ -349,11 +359,16 @@ LEXICONS: Mapping[str, Lexicon] = {
             "أريد أن أموت",
             "أريد الموت",
             "أتمنى (الموت|أن أموت|لو أموت)",
-            "(بدي|عايز|عاوز|ابغى|ابي|نبغي) (اموت|موت)",
+            "بدي ا?موت",
+            "عايز ا?موت",
+            "عاوز ا?موت",
+            "ابغى ا?موت",
+            "ابي اموت",
             "أقتل نفسي",
             "انتح[ا]?ر",
             "لا أريد أن أعيش",
-            "(ما بدي|مش عايز|مش عاوز) (اعيش|عيش)",
+            "ما بدي ا?عيش",
+            "مش (عايز|عاوز) ا?عيش",
             "(لا يوجد|ما في|مافي|ليس لدي) سبب (لأعيش|للعيش|اعيش)",
             "أنهي حياتي",
         ),
@@ -361,7 +376,7 @@ LEXICONS: Mapping[str, Lexicon] = {
         DISTRESS: (
             "لم أعد أحتمل",
             "ما عدت أتحمل",
-            "(مش|ما) (قادر|قادرة) (أكمل|اكمل|اتحمل)",
+            "(مش|ما) قادرة? (أكمل|اتحمل)",
             "لا أستطيع الاستمرار",
         ),
     },
@@ -423,7 +438,7 @@ LEXICONS: Mapping[str, Lexicon] = {
             "輕生",
             "活不下去",
             "(结束|結束)(自己的)?生命",
-            "(了结|了結)(自己|我自己)",
+            "了(结|結)(我)?自己",
             "(没有|沒有)活下去的(理由|意义|意義)",
             "活(着|著)(没|沒)(意思|意义|意義)",
         ),
@@ -477,17 +492,20 @@ _MARK_RANGES: tuple[tuple[int, int], ...] = (
 _SPACES = re.compile(r"\s+")
 
 
-def _is_strippable(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in _MARK_RANGES)
+@functools.cache
+def _mark_table() -> dict[int, None]:
+    """A str.translate table deleting the combining marks in _MARK_RANGES."""
+    return {code: None for lo, hi in _MARK_RANGES for code in range(lo, hi + 1)}
 
 
 def normalize(text: str, *, strip_marks: bool = True) -> str:
     """Case-folded NFKC text with unified apostrophes and, optionally, accents removed."""
+    if text.isascii():
+        return _SPACES.sub(" ", text.lower().replace("`", "'")).strip()
     text = unicodedata.normalize("NFKC", text).casefold()
     if strip_marks:
-        decomposed = unicodedata.normalize("NFD", text)
-        text = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not _is_strippable(ch)))
+        stripped = unicodedata.normalize("NFD", text).translate(_mark_table())
+        text = unicodedata.normalize("NFC", stripped)
     text = text.translate(_FOLD)
     # Arabic alef forms fold to bare alef once hamza marks are gone.
     text = text.replace("أ", "ا").replace("إ", "ا").replace("آ", "ا")
@@ -507,13 +525,53 @@ def _phrase_regex(language: str, phrases: tuple[str, ...]) -> str:
     return rf"(?<!\w)(?:{body})(?!\w)"
 
 
+def _is_text_char(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LMN" or char == "'"
+
+
+def anchor(phrase: str) -> str | None:
+    """The longest literal run every match of `phrase` must contain (None if it has none).
+
+    Only characters outside groups, classes and escapes count, and a character
+    made optional by `?` or `*` is dropped, so the anchor is always required.
+    """
+    runs: list[str] = []
+    current = ""
+    depth = 0
+    i = 0
+    while i < len(phrase):
+        char = phrase[i]
+        if char == "|" and depth == 0:
+            return None  # a top-level alternative: no single required literal
+        if char in "?*" and current:
+            current = current[:-1]
+        if depth == 0 and _is_text_char(char):
+            current += char
+        else:
+            runs.append(current)
+            current = ""
+            depth += (char in "([") - (char in ")]")
+            i += char == "\\"  # skip the escaped character
+        i += 1
+    runs.append(current)
+    return max(runs, key=len) or None
+
+
 @dataclass(frozen=True)
 class _Rule:
-    """One language's phrases, one named group per category, in one precompiled regex."""
+    """One language's phrases, one named group per category, in one precompiled regex.
+
+    `anchors` are literals of which at least one must occur in the text for the
+    regex to have a chance: a cheap substring test that skips most languages.
+    """
 
     language: str
     pattern: re.Pattern[str]
     keep_marks: bool
+    anchors: tuple[str, ...] | None
+
+    def may_match(self, folded: str) -> bool:
+        return self.anchors is None or any(map(folded.__contains__, self.anchors))
 
 
 def _rules(lexicons: Mapping[str, Lexicon]) -> tuple[_Rule, ...]:
@@ -524,9 +582,16 @@ def _rules(lexicons: Mapping[str, Lexicon]) -> tuple[_Rule, ...]:
             for category in SEVERITY
             if by_category.get(category)
         ]
-        if groups:
-            pattern = re.compile("|".join(groups))
-            rules.append(_Rule(language, pattern, language in KEEP_MARKS))
+        if not groups:
+            continue
+        keep_marks = language in KEEP_MARKS
+        found = [
+            anchor(normalize(phrase, strip_marks=not keep_marks))
+            for phrases in by_category.values()
+            for phrase in phrases
+        ]
+        anchors = None if None in found else tuple(dict.fromkeys(a for a in found if a))
+        rules.append(_Rule(language, re.compile("|".join(groups)), keep_marks, anchors))
     return tuple(rules)
 
 
@@ -541,6 +606,7 @@ class LexiconSafetyChecker:
         if unknown:
             raise ValueError(f"unknown safety categories: {sorted(unknown)}")
         self._rules = _rules(lexicons)
+        self._keeps_marks = any(rule.keep_marks for rule in self._rules)
         self.languages: frozenset[str] = frozenset(lexicons)
 
     def check(self, text: str, *, language: str) -> SafetyResult:
@@ -552,11 +618,15 @@ class LexiconSafetyChecker:
         del language  # all lexicons are searched; see the docstring
         if not text or text.isspace():
             return SafetyResult(False, self.name)
-        folded = {False: normalize(text), True: normalize(text, strip_marks=False)}
+        stripped = normalize(text)
+        kept = normalize(text, strip_marks=False) if self._keeps_marks else stripped
         categories: set[str] = set()
         matched: list[str] = []
         for rule in self._rules:
-            for match in rule.pattern.finditer(folded[rule.keep_marks]):
+            folded = kept if rule.keep_marks else stripped
+            if not rule.may_match(folded):
+                continue
+            for match in rule.pattern.finditer(folded):
                 categories.add(match.lastgroup or DISTRESS)
                 if match.group() not in matched:
                     matched.append(match.group())

@@ -36,7 +36,7 @@ class TextMatcher:
         if self.pattern is not None:
             flags = "i" if self.pattern.flags & re.IGNORECASE else ""
             return f"~ /{self.pattern.pattern}/{flags}"
-        return f'"{self.exact}"'
+        return f'"{normalise(self.exact)}"'
 
 
 @dataclass(frozen=True)

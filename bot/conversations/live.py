@@ -111,8 +111,8 @@ class LiveChannel:
                 body = await response.text()
                 if response.status >= 300:
                     raise TurnFailed(f"HTTP {response.status} from {self._bot_url}: {body[:200]}")
-        except aiohttp.ClientError as error:
-            raise TurnFailed(f"cannot reach {self._bot_url}: {error}") from error
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TurnFailed(f"cannot reach {self._bot_url}: {type(error).__name__} {error}") from error
         if self._settle_s > 0:  # replies a bot sends after answering the POST
             await asyncio.sleep(self._settle_s)
         return list(received[before:])
@@ -142,10 +142,7 @@ async def run_live(
                     session, bot_url, server,
                     channel_id=channel_id, locale=conversation.locale, settle_s=settle_s,
                 )
-                try:
-                    outcomes.append(await replay(conversation, channel))
-                except TimeoutError:
-                    outcomes.append(Outcome(conversation, (), f"no answer from {bot_url} in {timeout_s} s"))
+                outcomes.append(await replay(conversation, channel))
     finally:
         await server.stop()
     return outcomes

@@ -109,6 +109,17 @@ async def test_connection_reset_is_an_engine_error(
     assert len(await call()) == 1  # type: ignore[arg-type]
 
 
+async def test_dropped_connection_is_an_engine_error(
+    engine_call: tuple[Call, EmulatorServer],
+) -> None:
+    call, emulator = engine_call
+    emulator.faults.push(Fault.drop(0.05))
+
+    with pytest.raises(EngineError):
+        await call()
+    assert len(emulator.requests) == 1
+
+
 async def test_latency_is_left_to_the_callers_budget(
     engine_call: tuple[Call, EmulatorServer],
 ) -> None:

@@ -57,6 +57,11 @@ class Fault:
         """Close the connection without answering."""
         return cls(FaultKind.RESET, match=match)
 
+    @classmethod
+    def drop(cls, after_s: float, *, match: str | None = None) -> Fault:
+        """Hold the request for `after_s`, then close the connection without answering."""
+        return cls(FaultKind.RESET, delay_s=after_s, match=match)
+
     def applies_to(self, path: str, kind: str | None) -> bool:
         return self.match is None or self.match in (path, kind)
 
@@ -111,6 +116,8 @@ async def apply_fault(
             content_type="application/json",
         )
     # RESET: drop the socket so the client sees the connection die mid-request.
+    if fault.delay_s > 0:
+        await asyncio.sleep(fault.delay_s)
     transport = request.transport
     if transport is not None:
         transport.abort()

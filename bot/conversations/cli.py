@@ -1,0 +1,84 @@
+"""`python -m bot.conversations run FILE...`: replay conversations in-process or against a live bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.conversations.files import expand, load_conversations
+from bot.conversations.model import Conversation, ConversationError, Outcome
+from bot.conversations.render import render
+
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m bot.conversations", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="replay .chat scripts and .transcript files")
+    run.add_argument("files", nargs="+", type=Path, help="conversation files or directories")
+    run.add_argument("--url", help="a live bot's messaging endpoint, e.g. http://localhost:3978/api/messages "
+                     "(without it: in-process, through TestAdapter with fake engines)")
+    run.add_argument("--channel-id", default="emulator", help="channelId stamped on activities (live)")
+    run.add_argument("--listen", default="127.0.0.1:0",
+                     help="HOST:PORT the reply endpoint listens on (live; default: a free local port)")
+    run.add_argument("--service-url", help="the serviceUrl the bot should reply to, when it is not the "
+                     "listen address (e.g. a tunnel to this machine)")
+    run.add_argument("--wait", type=float, default=0.0,
+                     help="seconds to wait for late replies after each turn (live)")
+    run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (live)")
+    run.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    check = commands.add_parser("check", help="parse files and report errors without running them")
+    check.add_argument("files", nargs="+", type=Path)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        conversations = [c for path in expand(args.files) for c in load_conversations(path)]
+    except ConversationError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not conversations:
+        print("error: no .chat or .transcript file found", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "check":
+        print(f"{len(conversations)} conversation(s) read without errors")
+        return EXIT_PASSED
+    try:
+        listen = _host_port(args.listen)
+    except ValueError:
+        print(f"error: --listen expects HOST:PORT, got {args.listen!r}", file=sys.stderr)
+        return EXIT_USAGE
+    outcomes = asyncio.run(_run(conversations, args, listen))
+    for outcome in outcomes:
+        if not (args.quiet and outcome.passed):
+            print(render(outcome) if not outcome.passed else f"PASS {outcome.conversation.name}")
+            if not outcome.passed:
+                print()
+    failed = sum(1 for o in outcomes if not o.passed)
+    print(f"{len(outcomes) - failed} passed, {failed} failed")
+    return EXIT_FAILED if failed else EXIT_PASSED
+
+
+async def _run(conversations: list[Conversation], args: argparse.Namespace, listen: tuple[str, int]) -> list[Outcome]:
+    if args.url:
+        from bot.conversations.live import run_live
+
+        return await run_live(
+            conversations, args.url, channel_id=args.channel_id, listen=listen,
+            public_url=args.service_url, settle_s=args.wait, timeout_s=args.timeout,
+        )
+    from bot.conversations.inprocess import run_in_process
+    from bot.conversations.showcase import showcase_bot
+
+    return [await run_in_process(conversation, showcase_bot) for conversation in conversations]
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host or "127.0.0.1", int(port)

@@ -1,0 +1,131 @@
+"""Recording: every conversation the bot holds is written as an Emulator-style `.transcript`.
+
+`install_transcript_logging(adapter, directory)` adds botbuilder's
+TranscriptLoggerMiddleware with a file store: one JSON array of activities per
+conversation, `<directory>/<channel>/<conversation>.transcript`, which
+`python -m bot.conversations run` and the pytest plugin replay. Transcripts hold the
+users' message text: turn recording on only where that is acceptable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from botbuilder.core import BotAdapter, TranscriptLoggerMiddleware
+from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, TranscriptStore
+from botbuilder.schema import Activity
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+SUFFIX = ".transcript"
+
+
+def safe_name(value: str) -> str:
+    """A file-system-safe name for a channel or conversation id (e.g. "abc|livechat" -> "abc_livechat")."""
+    return _UNSAFE.sub("_", value).strip("._") or "unknown"
+
+
+class FileTranscriptStore(TranscriptStore):
+    """Appends activities to one `.transcript` JSON array per conversation (one process per directory)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._locks: dict[Path, asyncio.Lock] = {}
+
+    def path_for(self, channel_id: str, conversation_id: str) -> Path:
+        return self.directory / safe_name(channel_id or "unknown") / f"{safe_name(conversation_id)}{SUFFIX}"
+
+    async def log_activity(self, activity: Activity) -> None:
+        if activity is None or activity.conversation is None:
+            raise TypeError("log_activity needs an activity with a conversation")
+        path = self.path_for(activity.channel_id or "", activity.conversation.id or "")
+        record = _as_json(activity)
+        lock = self._locks.setdefault(path, asyncio.Lock())
+        async with lock:
+            await asyncio.to_thread(_append, path, record)
+
+    async def get_transcript_activities(
+        self,
+        channel_id: str,
+        conversation_id: str,
+        continuation_token: str | None = None,
+        start_date: dt.datetime | None = None,
+    ) -> PagedResult:
+        path = self.path_for(channel_id, conversation_id)
+        records = await asyncio.to_thread(_read, path)
+        result = PagedResult()
+        result.items = [Activity().deserialize(record) for record in records]
+        if start_date is not None:
+            since = start_date if start_date.tzinfo else start_date.replace(tzinfo=dt.UTC)
+            result.items = [a for a in result.items if a.timestamp is None or a.timestamp >= since]
+        return result
+
+    async def list_transcripts(self, channel_id: str, continuation_token: str | None = None) -> PagedResult:
+        folder = self.directory / safe_name(channel_id)
+        files = sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []
+        result = PagedResult()
+        result.items = [
+            TranscriptInfo(channel_id, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC), p.stem) for p in files
+        ]
+        return result
+
+    async def delete_transcript(self, channel_id: str, conversation_id: str) -> None:
+        self.path_for(channel_id, conversation_id).unlink(missing_ok=True)
+
+
+def install_transcript_logging(adapter: BotAdapter, directory: Path) -> FileTranscriptStore:
+    """Record every conversation through `adapter` into `directory` (created if missing).
+
+    The logger goes first in the middleware chain whenever it is installed: middleware
+    that buffers replies until the end of the turn (the translating pipeline) must flush
+    inside it, or those replies would be sent after the logger wrote the turn.
+    """
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    store = FileTranscriptStore(Path(directory))
+    logger = TranscriptLoggerMiddleware(store)
+    adapter.use(logger)
+    chain = getattr(adapter._middleware, "_middleware", None)  # botbuilder's MiddlewareSet list
+    if isinstance(chain, list) and chain and chain[-1] is logger:
+        chain.insert(0, chain.pop())
+    return store
+
+
+def _as_json(activity: Activity) -> dict[str, Any]:
+    """The activity as the Emulator saves it; outgoing activities get the bot role and a timestamp."""
+    record = activity.serialize()
+    sender = record.setdefault("from", {})
+    sender.setdefault("role", "bot")  # the middleware marks incoming activities "user" already
+    record.setdefault("timestamp", dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"))
+    return record
+
+
+def _append(path: Path, record: dict[str, Any]) -> None:
+    """Add one element to the file's JSON array without rewriting what is there."""
+    text = json.dumps(record, ensure_ascii=False, indent=2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.stat().st_size == 0:
+        path.write_text(f"[\n{text}\n]\n", encoding="utf-8")
+        return
+    with path.open("r+b") as handle:
+        handle.seek(0, 2)
+        end = handle.tell()
+        # Step back over the closing bracket (and the whitespace after it).
+        back = min(end, 64)
+        handle.seek(end - back)
+        tail = handle.read(back)
+        bracket = tail.rstrip().rfind(b"]")
+        if bracket < 0:
+            raise ValueError(f"{path} is not a transcript written by this store (no closing ']')")
+        handle.seek(end - back + bracket)
+        handle.truncate()
+        handle.write(f",\n{text}\n]\n".encode())
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -1,0 +1,178 @@
+"""The main dialog: routes each new message to a feature by intent, in any supported language.
+
+Intents are matched on the message as written (conversation language) and on its
+working-language translation. Long free text only counts as a command when the
+keyword opens it ("translate X to Y"), so "I hate how slow the translation is" is read
+as what it is. Unrecognised text gets a short reading of its sentiment and the menu.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.schema import ActivityTypes
+
+from adapters.contracts import SentimentLabel
+from dialogs.analyze_dialog import AnalyzeDialog, one_shot_text
+from dialogs.choices import join_lines, language_name, menu_intent, menu_titles, message_with_actions, \
+    recognition_languages
+from dialogs.feedback_dialog import FeedbackDialog
+from dialogs.handoff_dialog import HandoffDialog
+from dialogs.i18n import t, verbatim
+from dialogs.insights import TurnInsights, conversation_language, get_insights
+from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
+from dialogs.intents import Intent, recognize
+from dialogs.language_dialog import LanguageDialog
+from dialogs.privacy_dialog import PrivacyDialog
+from dialogs.translate_dialog import TranslateDialog
+from dialogs.why_dialog import WhyDialog, label_text, record_action
+
+if TYPE_CHECKING:
+    from bot.state import BotState
+
+COMMAND_WORDS = 4  # messages up to this many words may name a command anywhere
+LEADING_WORDS = 3  # longer ones only in their first words
+FEATURES: dict[Intent, str] = {
+    Intent.ANALYZE: AnalyzeDialog.__name__,
+    Intent.TRANSLATE: TranslateDialog.__name__,
+    Intent.FEEDBACK: FeedbackDialog.__name__,
+    Intent.LANGUAGE: LanguageDialog.__name__,
+    Intent.PRIVACY: PrivacyDialog.__name__,
+    Intent.HANDOFF: HandoffDialog.__name__,
+    Intent.WHY: WhyDialog.__name__,
+}
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def find_intent(turn_context: TurnContext, insights: TurnInsights | None) -> Intent | None:
+    """The command a new message asks for, in any supported language, or None."""
+    text = turn_context.activity.text or ""
+    exact = menu_intent(turn_context, text)
+    if exact is not None:
+        return exact
+    languages = recognition_languages(turn_context)
+    texts = [text] if insights is None or insights.text == text else [text, insights.text]
+    for candidate in texts:
+        intent = recognize(_command_part(candidate), languages)
+        if intent is not None:
+            return intent
+    return None
+
+
+def _command_part(text: str) -> str:
+    """The part of a message that may hold a command: all of a short one, the start of a long one."""
+    if _UNSPACED.search(text):
+        return text
+    head = text.split(":", 1)[0] if ":" in text else text
+    words = head.split()
+    return head if len(words) <= COMMAND_WORDS else " ".join(words[:LEADING_WORDS])
+
+
+class MainDialog(ComponentDialog):
+    def __init__(self, bot_state: BotState, languages: tuple[str, ...], working_language: str) -> None:
+        super().__init__(MainDialog.__name__)
+        self._state = bot_state
+        self._languages = languages
+        self._working_language = working_language
+        self.add_dialog(AnalyzeDialog())
+        self.add_dialog(TranslateDialog(languages))
+        self.add_dialog(FeedbackDialog(bot_state))
+        self.add_dialog(LanguageDialog(bot_state, languages))
+        self.add_dialog(PrivacyDialog(bot_state))
+        self.add_dialog(HandoffDialog(bot_state))
+        self.add_dialog(WhyDialog(bot_state))
+        self.add_dialog(WaterfallDialog("main.steps", [self._route, self._after, self._finish]))
+        self.initial_dialog_id = "main.steps"
+
+    async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
+        context = step.context
+        activity = context.activity
+        if activity.type != ActivityTypes.message or not (activity.text or "").strip():
+            return await step.end_dialog()
+        insights = get_insights(context)
+        profile = await self._state.conversation(context)
+        if insights is not None and insights.distressed:
+            await send_safety_reply(context)
+            return await step.end_dialog()
+        intent = find_intent(context, insights)
+        if intent is None and profile.last_action == "safety" and self._is_reply(context, Intent.YES):
+            intent = Intent.HANDOFF
+        if intent in FEATURES:
+            return await step.begin_dialog(FEATURES[intent], self._options(intent, context, insights))
+        if intent is Intent.HELP:
+            await context.send_activity(message_with_actions(help_text(context), menu_titles(context)))
+            record_action(context, "help")
+            return await step.end_dialog()
+        if intent in (Intent.CANCEL, Intent.START_OVER):
+            await send_menu(context, t(context, "There's nothing to cancel. What would you like to do?"))
+            record_action(context, str(intent))
+            return await step.end_dialog()
+        if intent is Intent.NO and profile.last_action == "safety":
+            await send_menu(context, t(context, "Okay. I'm here whenever you want to talk, and you can ask "
+                                                "for a person at any time."))
+            record_action(context, "safety_declined")
+            return await step.end_dialog()
+        if (
+            insights is not None and insights.ask_language
+            and not profile.language_explicit and not profile.language_asked
+        ):
+            return await step.begin_dialog(LanguageDialog.__name__, {"mode": "confirm"})
+        await self._reflect(context, insights)
+        return await step.end_dialog()
+
+    async def _after(self, step: WaterfallStepContext) -> DialogTurnResult:
+        result: Any = step.result
+        if isinstance(result, dict) and result.get("next") == NEXT_HANDOFF:
+            return await step.begin_dialog(HandoffDialog.__name__, {"reason": "user request"})
+        return await step.next(None)
+
+    async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:
+        return await step.end_dialog()
+
+    def _is_reply(self, context: TurnContext, intent: Intent) -> bool:
+        from dialogs.intents import is_exactly
+
+        return is_exactly(context.activity.text or "", intent, recognition_languages(context))
+
+    def _options(self, intent: Intent, context: TurnContext, insights: TurnInsights | None) -> dict[str, Any]:
+        text = context.activity.text or ""
+        if intent is Intent.ANALYZE:
+            return {"text": one_shot_text(text, recognition_languages(context))}
+        if intent in (Intent.TRANSLATE, Intent.LANGUAGE):
+            return {"text": text}
+        if intent is Intent.HANDOFF:
+            return {"reason": "user request"}
+        return {}
+
+    async def _reflect(self, context: TurnContext, insights: TurnInsights | None) -> None:
+        """A friendly reply that says briefly how the message read, then the menu."""
+        lines: list[str] = []
+        if insights is not None and not insights.analysis_enabled:
+            lines.append(t(context, "Analysis is off for you, so I didn't analyze that."))
+        elif insights is not None and insights.sentiment is not None:
+            sentiment = insights.sentiment
+            score = f"{sentiment.confidence:.2f}"
+            label = label_text(context, str(sentiment.label))
+            if insights.sentiment_uncertain:
+                lines.append(t(context, "I'm not sure how you feel about that: it reads as {label} ({score}).",
+                               label=label, score=score))
+            elif sentiment.label is SentimentLabel.NEGATIVE:
+                lines.append(t(context, "That sounds frustrating: I read it as {label} ({score}). If something "
+                                        "went wrong, you can give feedback or talk to a person.",
+                               label=label, score=score))
+            elif sentiment.label is SentimentLabel.POSITIVE:
+                lines.append(t(context, "Glad to hear it! I read that as {label} ({score}).",
+                               label=label, score=score))
+            else:
+                lines.append(t(context, "I read that as {label} ({score}).", label=label, score=score))
+            if insights.language is not None:
+                user_language = conversation_language(context)
+                name = verbatim(context, language_name(insights.language.language, user_language))
+                lines.append(t(context, "Language: {language} ({score}).", language=name,
+                               score=f"{insights.language.score:.2f}"))
+        lines.append(t(context, "Here is what I can do:"))
+        await context.send_activity(message_with_actions(join_lines(context, lines), menu_titles(context)))
+        record_action(context, "menu")

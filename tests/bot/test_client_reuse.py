@@ -1,0 +1,47 @@
+"""Hosting reuses connector clients per serviceUrl and makes user-token clients lazily."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.app import RUNTIME, create_app
+from bot.hosting import ReusingAuthentication
+from tests.conftest import serve
+from tests.harness import Harness
+
+
+async def test_one_connector_client_serves_many_turns_and_is_closed_at_shutdown(settings, engines) -> None:
+    app = create_app(settings, engines=engines)
+    runner, url = await serve(app)
+    try:
+        async with Harness(f"{url}/api/messages") as harness:
+            for _ in range(3):
+                conversation = harness.conversation()
+                await conversation.join()
+                await conversation.say("hello there")
+        authentication = app[RUNTIME].adapter.bot_framework_authentication
+        assert isinstance(authentication, ReusingAuthentication)
+        assert authentication.cached_connector_count == 1
+    finally:
+        await runner.cleanup()
+    assert authentication.cached_connector_count == 0
+
+
+async def test_user_token_client_is_not_built_for_an_ordinary_turn(settings, engines, monkeypatch) -> None:
+    built: list[object] = []
+    app: web.Application = create_app(settings, engines=engines)
+    runner, url = await serve(app)
+    try:
+        inner = app[RUNTIME].adapter.bot_framework_authentication._inner
+        original = inner.create_user_token_client
+
+        async def counting(identity):
+            built.append(identity)
+            return await original(identity)
+
+        monkeypatch.setattr(inner, "create_user_token_client", counting)
+        async with Harness(f"{url}/api/messages") as harness:
+            await harness.conversation().say("hello")
+    finally:
+        await runner.cleanup()
+    assert built == []
