@@ -74,6 +74,12 @@ class _Builder:
             self.executor = BoundedExecutor(self.config.executor_workers, name="engines")
         return self.executor
 
+    def azure_options(self):
+        """SDK retries that fit the per-call budget (a 429 is waited up to half of it)."""
+        from adapters.azure_clients import AzureCallOptions
+
+        return AzureCallOptions.for_budget(self.config.call_timeout_s)
+
     def fake_set(self) -> FakeEngines:
         if self.fakes is None:
             self.fakes = FakeEngines()
@@ -87,7 +93,9 @@ class _Builder:
             from adapters.azure_language import AzureLanguageDetector
 
             return AzureLanguageDetector(
-                config.azure_language, supported_languages=config.supported_languages
+                config.azure_language,
+                supported_languages=config.supported_languages,
+                options=self.azure_options(),
             )
         if name == "local":
             from adapters.local_language import LocalLanguageDetector
@@ -103,7 +111,9 @@ class _Builder:
             from adapters.azure_sentiment import AzureSentimentAnalyzer
 
             return AzureSentimentAnalyzer(
-                config.azure_language, supported_languages=config.supported_languages
+                config.azure_language,
+                supported_languages=config.supported_languages,
+                options=self.azure_options(),
             )
         if name == "local":
             from adapters.local_sentiment import LocalSentimentAnalyzer
@@ -117,7 +127,7 @@ class _Builder:
                 return None
             from adapters.azure_translation import AzureTranslator
 
-            return AzureTranslator(self.config.azure_translator)
+            return AzureTranslator(self.config.azure_translator, options=self.azure_options())
         if name == "local":
             from adapters.local_translation import PassthroughTranslator
 

@@ -84,7 +84,7 @@ class _FakeBase:
     async def close(self) -> None:
         self.closed = True
 
-    def _put(self, text: str, result: object | None, error: BaseException | None, delay: float):
+    def _put(self, text: str, result: object | None, error: BaseException | None, delay: float) -> None:
         self._scripts[text] = _Script(result=result, error=error, delay=delay)
 
     async def _before(self, call: FakeCall) -> None:
@@ -323,7 +323,8 @@ class FakeTranslator(_FakeBase):
     ) -> FakeTranslator:
         """Translate `text` into `to` as `translation`, or raise `error`, after `delay`."""
         if translation is not None:
-            scripted = dict(self._scripted(text) or {})  # type: ignore[call-overload]
+            existing = self._scripted(text)
+            scripted = dict(existing) if isinstance(existing, dict) else {}
             scripted[to] = (translation, source)
             self._put(text, scripted, error, delay)
         else:

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from botbuilder.core import ConversationState, MemoryStorage, Storage, UserState
+from botbuilder.core import ConversationState, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.engines import Engines, build_engines
+from bot import storage as storage_factory
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
 from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings
@@ -40,7 +41,13 @@ class Runtime:
 
 
 def create_storage(settings: Settings) -> Storage:
-    return MemoryStorage()
+    """The configured store: SQLite file by default, memory for tests, Azure Blob."""
+    return storage_factory.create_storage(
+        settings.storage,
+        path=settings.state_dir,
+        blob_connection_string=settings.blob_connection_string or None,
+        blob_container=settings.blob_container,
+    )
 
 
 async def build_runtime(
@@ -49,6 +56,7 @@ async def build_runtime(
     """Build the adapter, state, engines, pipeline and bot from settings (or given parts)."""
     authentication = create_authentication(settings)
     adapter = CloudAdapter(authentication)
+    owns_storage = storage is None
     storage = storage if storage is not None else create_storage(settings)
     state = BotState(ConversationState(storage), UserState(storage))
     if engines is None and settings.analysis:
@@ -61,4 +69,6 @@ async def build_runtime(
         runtime.closers.append(authentication.close)
     if engines is not None:
         runtime.closers.append(engines.close)
+    if owns_storage and hasattr(storage, "close"):
+        runtime.closers.append(storage.close)
     return runtime

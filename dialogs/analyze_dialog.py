@@ -16,8 +16,8 @@ from dialogs.cards import analysis_card
 from dialogs.choices import N_
 from dialogs.i18n import t
 from dialogs.insights import TurnInsights, conversation_language, get_insights, get_services
-from dialogs.interruptible import InterruptibleDialog
 from dialogs.intents import Intent, keywords, normalize
+from dialogs.interruptible import InterruptibleDialog
 from dialogs.why_dialog import record_action
 
 MIN_CONFIDENCE = 0.5

@@ -271,7 +271,7 @@ def rating_prompt_options(turn_context: TurnContext, text: str) -> PromptOptions
 # --- the main menu ---------------------------------------------------------------------
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:
     """Mark an English source text for the catalogs; `t()` translates it where it is shown."""
     return message
 

@@ -13,7 +13,14 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 from botbuilder.schema import ActivityTypes
 
-from dialogs.choices import N_, join_lines, menu_intent, menu_titles, message_with_actions, recognition_languages
+from dialogs.choices import (
+    N_,
+    join_lines,
+    menu_intent,
+    menu_titles,
+    message_with_actions,
+    recognition_languages,
+)
 from dialogs.i18n import t
 from dialogs.insights import get_insights
 from dialogs.intents import Intent, is_exactly

@@ -17,14 +17,20 @@ from botbuilder.schema import ActivityTypes
 
 from adapters.contracts import SentimentLabel
 from dialogs.analyze_dialog import AnalyzeDialog, one_shot_text
-from dialogs.choices import join_lines, language_name, menu_intent, menu_titles, message_with_actions, \
-    recognition_languages
+from dialogs.choices import (
+    join_lines,
+    language_name,
+    menu_intent,
+    menu_titles,
+    message_with_actions,
+    recognition_languages,
+)
 from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language, get_insights
-from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.intents import Intent, recognize
+from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog
 from dialogs.translate_dialog import TranslateDialog

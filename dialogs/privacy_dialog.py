@@ -24,8 +24,8 @@ from dialogs.choices import (
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import conversation_language
-from dialogs.interruptible import InterruptibleDialog
 from dialogs.intents import Intent
+from dialogs.interruptible import InterruptibleDialog
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:

@@ -178,9 +178,9 @@ def describe_activity(activity: dict[str, Any]) -> str:
     kind = activity.get("type")
     if kind == "event":
         return f"bot: event {activity.get('name')}"
-    parts = [shorten(activity.get("text") or "")] if activity.get("text") else []
+    parts = [normalise(activity.get("text"))] if activity.get("text") else []
     for title in card_titles(activity):
-        parts.append(f'card "{shorten(title, 30)}"')
+        parts.append(f'card "{normalise(title)}"')
     other = [t for t in attachment_types(activity) if "card" not in t]
     if other:
         parts.append("attachments " + ", ".join(other))

@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
                      help="seconds to wait for late replies after each turn (live)")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (live)")
     run.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    run.add_argument("--show", action="store_true",
+                     help="print every conversation side by side, passing ones too (to write a script)")
     check = commands.add_parser("check", help="parse files and report errors without running them")
     check.add_argument("files", nargs="+", type=Path)
     return root
@@ -56,10 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     outcomes = asyncio.run(_run(conversations, args, listen))
     for outcome in outcomes:
-        if not (args.quiet and outcome.passed):
-            print(render(outcome) if not outcome.passed else f"PASS {outcome.conversation.name}")
-            if not outcome.passed:
-                print()
+        if args.show or not outcome.passed:
+            print(render(outcome, full=args.show), end="\n\n")
+        elif not args.quiet:
+            print(f"PASS {outcome.conversation.name}")
     failed = sum(1 for o in outcomes if not o.passed)
     print(f"{len(outcomes) - failed} passed, {failed} failed")
     return EXIT_FAILED if failed else EXIT_PASSED

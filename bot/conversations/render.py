@@ -9,7 +9,7 @@ MARKS = {"user": " ", "ok": "=", "any": "~", "note": "!", "differs": "X", "missi
 LEGEND = "= matches   ~ bot: ... absorbed it   X differs   - expected but not sent   + sent but not expected"
 
 
-def render(outcome: Outcome, *, width: int = 46) -> str:
+def render(outcome: Outcome, *, width: int = 46, full: bool = False) -> str:
     """A readable report: a header, the two columns, then each failure's reasons in full."""
     conversation = outcome.conversation
     where = "activity" if conversation.source.suffix == ".transcript" else "line"
@@ -22,7 +22,7 @@ def render(outcome: Outcome, *, width: int = 46) -> str:
     lines = [head, "", f"{where:>8} | {'expected':<{width}} |   | actual"]
     lines.append(f"{'-' * 8}-+-{'-' * width}-+---+-{'-' * width}")
     for row in outcome.rows:
-        lines.append(_row(row, width))
+        lines.append(_row(row, width, full))
     if failures:
         lines += ["", LEGEND, ""]
         for row in failures:
@@ -32,12 +32,10 @@ def render(outcome: Outcome, *, width: int = 46) -> str:
     return "\n".join(lines)
 
 
-def _row(row: Row, width: int) -> str:
+def _row(row: Row, width: int, full: bool) -> str:
     number = str(row.line) if row.line and row.expected else ""
-    actual = row.actual if row.status != "user" else ""
-    if row.status == "user":
-        actual = row.actual
-    return f"{number:>8} | {shorten(row.expected, width):<{width}} | {MARKS[row.status]} | {shorten(actual, width)}"
+    actual = row.actual if full else shorten(row.actual, width)
+    return f"{number:>8} | {shorten(row.expected, width):<{width}} | {MARKS[row.status]} | {actual}"
 
 
 def _bot_rows(outcome: Outcome) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.config import EngineConfig
+from adapters.config import AzureLanguageConfig, AzureTranslatorConfig, EngineConfig
 from adapters.contracts import EngineError, SkipReason
 from adapters.engines import EngineConfigError, build_engines
 from adapters.fakes import FakeEngines, FakeSafetyChecker, FakeTranslator
@@ -99,4 +99,20 @@ async def test_local_chain_shares_one_executor_and_closes_it() -> None:
     assert (result.language, result.engine) == ("fr", "local")
     [passthrough] = await engines.translation.translate(["Bonjour"], to="en", source="fr")
     assert (passthrough.engine, passthrough.translated) == ("local", False)
+    await engines.close()
+
+
+async def test_configured_azure_engines_come_first() -> None:
+    config = EngineConfig(
+        language_engines=("azure", "fake"),
+        sentiment_engines=("azure", "fake"),
+        translation_engines=("azure", "fake"),
+        azure_language=AzureLanguageConfig("http://127.0.0.1:9", "key"),
+        azure_translator=AzureTranslatorConfig("http://127.0.0.1:9", "key", "westeurope"),
+    )
+    engines = build_engines(config)
+    assert engines.language.engine_names == ("azure", "fake")
+    assert engines.sentiment.engine_names == ("azure", "fake")
+    assert engines.translation.engine_names == ("azure", "fake")
+    assert engines.executor is None  # no local engine, no thread pool
     await engines.close()

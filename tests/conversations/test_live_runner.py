@@ -1,0 +1,96 @@
+"""`python -m bot.conversations run FILE --url ...` against the app served on a real port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from pathlib import Path
+
+from bot.conversations.live import run_live
+from bot.conversations.script import parse_script
+
+GREETING = """\
+title: the bot greets and answers
+join
+bot: ~ /Showcase Bot/
+  suggested "Analyze a text"
+user: hello
+bot: ...
+"""
+
+WRONG = """\
+title: wrong on purpose
+user: hello
+bot: this is certainly not what the bot says
+"""
+
+ENGINE_LINE = """\
+engine: sentiment "hello" -> negative 0.99
+user: hello
+bot: ...
+"""
+
+
+async def cli(*args: str) -> tuple[int, str]:
+    """Run the real command line in a subprocess (the test's event loop keeps serving the bot)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.conversations", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+async def test_a_matching_script_passes_over_http_with_exit_code_0(bot_url: str, tmp_path: Path):
+    script = tmp_path / "greeting.chat"
+    script.write_text(GREETING, encoding="utf-8")
+    code, output = await cli("run", str(script), "--url", f"{bot_url}/api/messages")
+    assert code == 0, output
+    assert "PASS the bot greets and answers" in output
+    assert "1 passed, 0 failed" in output
+
+
+async def test_a_wrong_expectation_fails_over_http_with_exit_code_1_and_a_diff(bot_url: str, tmp_path: Path):
+    (tmp_path / "greeting.chat").write_text(GREETING, encoding="utf-8")
+    (tmp_path / "wrong.chat").write_text(WRONG, encoding="utf-8")
+    code, output = await cli("run", str(tmp_path), "--url", f"{bot_url}/api/messages")
+    assert code == 1, output
+    assert "FAIL wrong on purpose" in output
+    assert "3 | bot: this is certainly not what the bot says" in output
+    assert 'line 3: text: expected "this is certainly not what the bot says", got "' in output
+    assert "1 passed, 1 failed" in output
+
+
+async def test_replies_arrive_on_the_channel_routes_the_runner_serves(bot_url: str):
+    (conversation,) = parse_script(GREETING, "greeting.chat")
+    (outcome,) = await run_live([conversation], f"{bot_url}/api/messages")
+    assert outcome.passed, outcome
+    statuses = [row.status for row in outcome.rows]
+    assert statuses[:3] == ["user", "ok", "user"] and "any" in statuses
+
+
+async def test_engine_lines_are_reported_as_ignored_against_a_live_bot(bot_url: str):
+    (conversation,) = parse_script(ENGINE_LINE, "engines.chat")
+    (outcome,) = await run_live([conversation], f"{bot_url}/api/messages")
+    assert outcome.passed
+    assert outcome.rows[0].status == "note"
+    assert outcome.rows[0].actual == "ignored: a live bot runs on its own engines"
+
+
+async def test_an_unreachable_bot_fails_the_conversation_with_the_reason():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (conversation,) = parse_script(WRONG, "wrong.chat")
+    (outcome,) = await run_live([conversation], f"http://127.0.0.1:{port}/api/messages", timeout_s=5)
+    assert not outcome.passed
+    assert "cannot reach" in outcome.failures[0].actual
+
+
+async def test_an_unreadable_file_exits_with_2(tmp_path: Path):
+    broken = tmp_path / "broken.chat"
+    broken.write_text("user: hi\nbot: ~ /(oops/\n", encoding="utf-8")
+    code, output = await cli("run", str(broken), "--url", "http://127.0.0.1:9/api/messages")
+    assert code == 2
+    assert "broken.chat:2: bad regular expression" in output

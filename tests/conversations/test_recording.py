@@ -1,0 +1,135 @@
+"""Recording (bot/transcripts.py): a conversation held over HTTP becomes a `.transcript` that replays green."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiohttp import web
+from botbuilder.core import Middleware, TurnContext
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from bot.app import RUNTIME, create_app
+from bot.conversations.inprocess import run_in_process
+from bot.conversations.live import run_live
+from bot.conversations.script import parse_script
+from bot.conversations.showcase import showcase_bot
+from bot.conversations.transcript import load_transcript
+from bot.settings import Settings
+from bot.transcripts import FileTranscriptStore, install_transcript_logging, safe_name
+from tests.conftest import serve
+
+SESSION = """\
+title: a session to record
+join
+bot: ...
+user: hello
+bot: ...
+user: Analyze a text
+bot: ...
+user: I love this bot, it is great
+bot: ...
+"""
+
+
+async def record(settings: Settings, directory: Path, script: str) -> list[Path]:
+    """Serve the real app with recording on and hold the scripted conversation with it over HTTP."""
+    app = create_app(settings)
+
+    async def start_recording(app: web.Application) -> None:
+        install_transcript_logging(app[RUNTIME].adapter, directory)
+
+    app.on_startup.append(start_recording)
+    runner, url = await serve(app)
+    try:
+        outcomes = await run_live(parse_script(script, "session.chat"), f"{url}/api/messages")
+    finally:
+        await runner.cleanup()
+    assert all(outcome.passed for outcome in outcomes)
+    return sorted(directory.rglob("*.transcript"))
+
+
+async def test_a_recorded_session_is_an_emulator_style_transcript(settings: Settings, tmp_path: Path):
+    (path,) = await record(settings, tmp_path, SESSION)
+    assert path.parent.name == "emulator" and path.name.endswith("_livechat.transcript")
+    activities = json.loads(path.read_text(encoding="utf-8"))
+    roles = [a["from"]["role"] for a in activities]
+    assert roles[0] == "user" and "bot" in roles
+    user_texts = [a.get("text") for a in activities if a["from"]["role"] == "user" and a["type"] == "message"]
+    assert user_texts == ["hello", "Analyze a text", "I love this bot, it is great"]
+    assert all(a.get("timestamp") and a.get("conversation", {}).get("id") for a in activities)
+
+
+async def test_a_recorded_session_replays_green_in_process(settings: Settings, tmp_path: Path):
+    (path,) = await record(settings, tmp_path, SESSION)
+    conversation = load_transcript(path)
+    assert conversation.engines == "app"  # replayed on the engines it was recorded with
+    outcome = await run_in_process(conversation, showcase_bot)
+    assert outcome.passed, outcome
+    assert sum(row.status == "ok" for row in outcome.rows) >= 4
+
+
+async def test_a_tampered_recording_fails_its_replay(settings: Settings, tmp_path: Path):
+    (path,) = await record(settings, tmp_path, SESSION)
+    activities = json.loads(path.read_text(encoding="utf-8"))
+    last_bot = max(i for i, a in enumerate(activities) if a["from"]["role"] == "bot")
+    activities[last_bot]["attachments"] = []
+    path.write_text(json.dumps(activities), encoding="utf-8")
+    outcome = await run_in_process(load_transcript(path), showcase_bot)
+    assert not outcome.passed
+    assert "attachments: expected []" in outcome.failures[0].details[0]
+
+
+class BufferingMiddleware(Middleware):
+    """Holds replies until the end of the turn, as the translating pipeline does."""
+
+    async def on_turn(self, context: TurnContext, logic) -> None:
+        held: list[Activity] = []
+        flushing = False
+
+        async def hold(ctx, activities, send_next):
+            if flushing:
+                return await send_next()
+            held.extend(activities)
+            return []
+
+        context.on_send_activities(hold)
+        await logic()
+        flushing = True
+        await context.send_activities(held)
+
+
+async def test_replies_held_until_the_end_of_the_turn_are_recorded(tmp_path: Path):
+    async def echo(context: TurnContext) -> None:
+        await context.send_activity(f"echo: {context.activity.text}")
+
+    adapter = TestAdapter(echo)
+    adapter.use(BufferingMiddleware())
+    install_transcript_logging(adapter, tmp_path)  # after it, yet it must wrap it
+    await adapter.receive_activity(
+        Activity(type=ActivityTypes.message, text="hi", channel_id="test",
+                 conversation=ConversationAccount(id="c|1"), from_property=ChannelAccount(id="u"))
+    )
+    records = json.loads((tmp_path / "test" / "c_1.transcript").read_text(encoding="utf-8"))
+    assert [(r["from"]["role"], r["text"]) for r in records] == [("user", "hi"), ("bot", "echo: hi")]
+
+
+async def test_the_file_store_appends_one_json_array_per_conversation(tmp_path: Path):
+    store = FileTranscriptStore(tmp_path)
+    for index in range(3):
+        for conversation in ("a", "b|2"):
+            await store.log_activity(
+                Activity(type="message", text=f"{conversation}-{index}", id=str(index), channel_id="webchat",
+                         conversation=ConversationAccount(id=conversation),
+                         from_property=ChannelAccount(id="u", role="user"))
+            )
+    first = json.loads(store.path_for("webchat", "a").read_text(encoding="utf-8"))
+    assert [r["text"] for r in first] == ["a-0", "a-1", "a-2"]
+    page = await store.get_transcript_activities("webchat", "b|2")
+    assert [a.text for a in page.items] == ["b|2-0", "b|2-1", "b|2-2"]
+    listed = await store.list_transcripts("webchat")
+    assert sorted(info.id for info in listed.items) == ["a", "b_2"]
+    await store.delete_transcript("webchat", "a")
+    assert not store.path_for("webchat", "a").exists()
+    assert safe_name("../../etc/passwd") == "etc_passwd"

@@ -1,0 +1,155 @@
+"""Drive the real ShowcaseBot through botbuilder's TestAdapter, the real pipeline and fake engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botbuilder.core import ConversationState, MemoryStorage, TurnContext, UserState
+from botbuilder.core.adapters import TestAdapter
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
+
+from adapters.engines import Engines, build_engines
+from adapters.fakes import FakeEngines, FakeSafetyChecker
+from bot.pipeline import PipelineMiddleware, PipelineOptions
+from bot.showcase_bot import ShowcaseBot
+from bot.state import BotState
+from bot.teams_mentions import MentionMiddleware
+from tests.conftest import FAKE_ONLY
+
+LANGUAGES = ("en", "es", "ar", "ja", "fr", "de")
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def card_texts(node: Any) -> list[str]:
+    """Every text an Adaptive Card shows (TextBlock texts, fact titles and values)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("text", "title", "value") and isinstance(value, str):
+                found.append(value)
+            else:
+                found.extend(card_texts(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(card_texts(item))
+    return found
+
+
+@dataclass
+class Replies:
+    """What the bot sent back for one user message."""
+
+    activities: list[Activity]
+
+    @property
+    def messages(self) -> list[Activity]:
+        return [a for a in self.activities if a.type == ActivityTypes.message]
+
+    @property
+    def texts(self) -> list[str]:
+        return [a.text for a in self.messages if a.text]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+    @property
+    def actions(self) -> list[str]:
+        last = [a for a in self.messages if a.suggested_actions]
+        return [action.title for action in last[-1].suggested_actions.actions] if last else []
+
+    @property
+    def cards(self) -> list[dict]:
+        return [
+            attachment.content
+            for a in self.messages
+            for attachment in a.attachments or []
+            if attachment.content_type == CARD
+        ]
+
+    @property
+    def card_text(self) -> str:
+        return "\n".join(text for card in self.cards for text in card_texts(card))
+
+    @property
+    def events(self) -> list[Activity]:
+        return [a for a in self.activities if a.type == ActivityTypes.event]
+
+    @property
+    def everything(self) -> str:
+        """Message texts, suggested action titles and card texts, for "nothing left in English" checks."""
+        titles = [action.title for a in self.messages if a.suggested_actions for action in a.suggested_actions.actions]
+        return "\n".join([*self.texts, *titles, self.card_text])
+
+
+@dataclass
+class Chat:
+    """One conversation with the bot: `await chat.say("hola")` returns the bot's replies."""
+
+    adapter: TestAdapter
+    fakes: FakeEngines
+    state: BotState
+    storage: MemoryStorage
+    bot: ShowcaseBot
+    history: list[Replies] = field(default_factory=list)
+
+    async def say(self, text: str, **fields: Any) -> Replies:
+        return await self.send(Activity(type=ActivityTypes.message, text=text, **fields))
+
+    async def send(self, activity: Activity) -> Replies:
+        self.adapter.activity_buffer.clear()
+        await self.adapter.receive_activity(activity)
+        replies = Replies(list(self.adapter.activity_buffer))
+        self.adapter.activity_buffer.clear()
+        self.history.append(replies)
+        return replies
+
+    async def profiles(self) -> tuple[Any, Any]:
+        """(ConversationProfile, UserProfile) as stored, read through a fresh turn context."""
+        activity = Activity(
+            type=ActivityTypes.message, text="", channel_id=self.adapter.template.channel_id,
+            conversation=self.adapter.template.conversation, from_property=self.adapter.template.from_property,
+            recipient=self.adapter.template.recipient,
+        )
+        context = TurnContext(self.adapter, activity)
+        return await self.state.conversation(context), await self.state.user(context)
+
+    def fake_calls(self) -> int:
+        return self.fakes.calls
+
+
+def make_chat(
+    fakes: FakeEngines | None = None, *, channel_id: str = "test", locale: str | None = None,
+    conversation_id: str = "conversation-1", storage: MemoryStorage | None = None,
+) -> Chat:
+    fakes = fakes or FakeEngines(safety=FakeSafetyChecker())
+    engines: Engines = build_engines(FAKE_ONLY, fakes=fakes)
+    storage = storage or MemoryStorage()
+    state = BotState(ConversationState(storage), UserState(storage))
+    bot = ShowcaseBot(state, LANGUAGES, "en")
+    adapter = TestAdapter(
+        bot.on_turn,
+        template_or_conversation=Activity(
+            channel_id=channel_id,
+            service_url="https://test.com",
+            from_property=ChannelAccount(id="user1", name="User1"),
+            recipient=ChannelAccount(id="bot", name="Showcase Bot"),
+            conversation=ConversationAccount(id=conversation_id),
+            locale=locale,
+        ),
+    )
+    adapter.use(MentionMiddleware())
+    adapter.use(PipelineMiddleware(engines, state, PipelineOptions(languages=LANGUAGES)))
+    return Chat(adapter, fakes, state, storage, bot)
+
+
+@pytest.fixture
+def fakes() -> FakeEngines:
+    return FakeEngines(safety=FakeSafetyChecker())
+
+
+@pytest.fixture
+def chat(fakes: FakeEngines) -> Chat:
+    return make_chat(fakes)
