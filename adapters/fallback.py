@@ -148,6 +148,10 @@ class FallbackChain(Generic[E, R]):
     def engine_names(self) -> tuple[str, ...]:
         return tuple(slot.name for slot in self._slots)
 
+    def engine(self, name: str) -> E | None:
+        """The named engine itself, for callers that want a quick first look (or None)."""
+        return next((slot.engine for slot in self._slots if slot.name == name), None)
+
     def breaker(self, engine: str) -> CircuitBreaker:
         """The circuit breaker of the named engine (for health checks and tests)."""
         for slot in self._slots:

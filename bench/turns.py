@@ -5,6 +5,10 @@ plays the channel: it posts activities to /api/messages and receives the replies
 the Bot Connector routes. Latency is request sent -> last reply received.
 
     python -m bench.turns [--conversations 50] [--concurrency 20] [--turns 10]
+
+The Azure rows start the service emulators (tests/emulators) in a process of their
+own, with latency or a rotation of faults, and count the requests they receive: per
+turn over the timed run, and per message in a sequential trace afterwards.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
@@ -27,6 +32,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from bench.emulators_process import EmulatorProcess, EmulatorSpec, round_trips, sequential_waves
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 MESSAGES = (
@@ -36,14 +43,28 @@ MESSAGES = (
     "The delivery was late again and the box was damaged.",
 )
 
+AZURE_FIRST = {
+    "BOT_LANGUAGE_ENGINES": "azure,local",
+    "BOT_SENTIMENT_ENGINES": "azure,local",
+    "BOT_TRANSLATION_ENGINES": "azure,local",
+}
+EMULATOR_LATENCY_S = 0.1
+# Handed out in turn, one per request: answers past the 300 ms per-call budget, a 429
+# whose Retry-After is too long to wait and one short enough to retry, 5xx (the SDK
+# retries once), a connection dropped after 400 ms; "ok" answers after the latency.
+FAILING_FAULTS = "ok,latency:1,429:1,ok,500,503,429:0.05,drop:0.4,ok,latency:0.35"
+FAILING_BUDGET_MS = 1500
+
 
 @dataclass
 class Row:
     name: str
     command: list[str]
     env: dict[str, str] = field(default_factory=dict)
-    emulator: dict[str, float | str] | None = None  # latency / faults for the Azure emulators
+    emulator: EmulatorSpec | None = None  # latency / faults for the Azure emulators
     expect_reply: bool = True
+    budget_ms: int | None = None  # BOT_TURN_BUDGET_MS, printed beside the row
+    trace: bool = False  # after the run, trace each message's emulator round trips
 
 
 @dataclass
@@ -59,6 +80,11 @@ class RowResult:
     lost: int
     peak_rss_mb: float
     latencies_ms: list[float] = field(repr=False, default_factory=list)
+    budget_ms: int | None = None
+    emulator_requests_per_turn: float | None = None
+    emulator_requests: dict[str, int] | None = None
+    emulator_faults: dict[str, dict[str, int]] | None = None
+    trace: list[dict] | None = None
 
 
 def free_port() -> int:
@@ -190,33 +216,89 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 async def bench_row(row: Row, args: argparse.Namespace, extra_env: dict[str, str]) -> RowResult:
+    if row.emulator is None:
+        return await _bench_server(row, args, extra_env, None)
+    async with EmulatorProcess(row.emulator, ROOT) as emulators:
+        return await _bench_server(row, args, {**extra_env, **emulators.bot_env}, emulators)
+
+
+async def _bench_server(
+    row: Row, args: argparse.Namespace, extra_env: dict[str, str], emulators: EmulatorProcess | None
+) -> RowResult:
     port = free_port()
     env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", **extra_env, **row.env}
     command = [arg.replace("{port}", str(port)) for arg in row.command]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/api/messages"
-    channel = Channel()
-    await channel.start()
-    try:
-        await wait_ready(url, process)
-        await run_load(url, channel, 2, 2, 2, row.expect_reply)  # warm-up
-        latencies, errors, lost, seconds = await run_load(
-            url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply
-        )
-        rss = peak_rss_mb(process.pid)
-    finally:
-        process.terminate()
+    # A file, not a pipe: a bot that logs a warning per failed engine call would
+    # otherwise fill an unread pipe and stall mid-turn.
+    with tempfile.TemporaryFile("w+") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        url = f"http://127.0.0.1:{port}/api/messages"
+        channel = Channel()
+        await channel.start()
+        extras: dict = {}
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        await channel.stop()
+            try:
+                await wait_ready(url, process)
+            except RuntimeError as error:
+                stderr.seek(0)
+                raise RuntimeError(f"{row.name}: {error}\n{stderr.read()[-2000:]}") from None
+            await run_load(url, channel, 2, 2, 2, row.expect_reply)  # warm-up
+            mark = len(await emulators.log()) if emulators else 0
+            latencies, errors, lost, seconds = await run_load(
+                url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply
+            )
+            rss = peak_rss_mb(process.pid)
+            if emulators is not None:
+                counted = round_trips((await emulators.log())[mark:])
+                extras = {
+                    "emulator_requests_per_turn": round(counted.total / max(1, len(latencies)), 2),
+                    "emulator_requests": counted.per_kind,
+                    "emulator_faults": await emulators.faults(),
+                }
+                if row.trace:
+                    extras["trace"] = await trace_messages(url, channel, emulators, row.emulator)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            await channel.stop()
     turns = len(latencies)
     return RowResult(
         row.name, turns, round(seconds, 3), round(turns / seconds, 1),
         round(percentile(latencies, 0.50), 2), round(percentile(latencies, 0.95), 2),
         round(percentile(latencies, 0.99), 2), errors, lost, round(rss, 1), latencies,
+        budget_ms=row.budget_ms, **extras,
     )
+
+
+async def trace_messages(
+    url: str, channel: Channel, emulators: EmulatorProcess, spec: EmulatorSpec
+) -> list[dict]:
+    """One turn at a time, per message of MESSAGES: which emulator calls it made, in which waves.
+
+    Each message gets a fresh conversation and is sent twice (the first turn, then a
+    turn in an already-known language); a wave is the calls that went out together.
+    """
+    gap_s = max(0.02, spec.latency_s * 0.6)
+    traced = []
+    async with aiohttp.ClientSession() as session:
+        for text in MESSAGES:
+            conversation_id = f"{uuid.uuid4()}"
+            await session.post(url, json=activity("conversationUpdate", conversation_id, channel.url))
+            for turn in (1, 2):
+                mark = len(await emulators.log())
+                started = time.perf_counter()
+                async with session.post(url, json=activity("message", conversation_id, channel.url, text)) as response:
+                    await response.read()
+                elapsed = (time.perf_counter() - started) * 1000
+                waves = sequential_waves((await emulators.log())[mark:], gap_s)
+                traced.append({
+                    "message": text[:32], "turn": turn, "ms": round(elapsed, 1),
+                    "waves": [[f"{e['service']} {e['kind']} ({e['items']})" for e in wave] for wave in waves],
+                })
+    return traced
 
 
 def default_rows() -> list[Row]:
@@ -227,7 +309,35 @@ def default_rows() -> list[Row]:
         Row("stock botbuilder echo", [python, "-m", "bench.targets", "stock-echo", "--port", "{port}"]),
         Row("showcase, BOT_ANALYSIS=off", bot, {"BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"}),
         Row("showcase, offline engines", bot, {"BOT_STORAGE": "memory"}),
+        Row("showcase, Azure emulators +100 ms", bot, {"BOT_STORAGE": "memory", **AZURE_FIRST},
+            emulator=EmulatorSpec(latency_s=EMULATOR_LATENCY_S), trace=True),
+        Row("showcase, Azure emulators failing", bot, {
+            "BOT_STORAGE": "memory", **AZURE_FIRST, "BOT_ENGINE_TIMEOUT_MS": "300",
+            "BOT_TURN_BUDGET_MS": str(FAILING_BUDGET_MS), "BOT_CIRCUIT_COOLDOWN_S": "1",
+        }, emulator=EmulatorSpec(latency_s=EMULATOR_LATENCY_S, faults=FAILING_FAULTS),
+            budget_ms=FAILING_BUDGET_MS),
     ]
+
+
+def round_trip_target_ms(result: RowResult) -> float | None:
+    """Issue 8's target for the +100 ms row: p50 <= 2 round trips + 30 ms."""
+    if result.emulator_requests_per_turn is None or result.budget_ms is not None:
+        return None
+    return 2 * EMULATOR_LATENCY_S * 1000 + 30
+
+
+def row_notes(result: RowResult) -> str:
+    notes = []
+    if result.emulator_requests_per_turn is not None:
+        notes.append(f"{result.emulator_requests_per_turn:g} emulator requests/turn")
+    target = round_trip_target_ms(result)
+    if target is not None:
+        verdict = "met" if result.p50_ms <= target else "missed"
+        notes.append(f"p50 target <= {target:g} ms: {verdict}")
+    if result.budget_ms is not None:
+        verdict = "within" if result.p99_ms <= result.budget_ms else "OVER"
+        notes.append(f"turn budget {result.budget_ms} ms: p99 {verdict}")
+    return "; ".join(notes)
 
 
 def print_table(results: list[RowResult]) -> None:
@@ -238,7 +348,16 @@ def print_table(results: list[RowResult]) -> None:
         print(
             f"{result.name:34} {result.turns_per_s:8.1f} {result.p50_ms:8.2f} {result.p95_ms:8.2f} "
             f"{result.p99_ms:8.2f} {result.errors:6d} {result.lost:5d} {result.peak_rss_mb:7.1f}"
+            + (f"  {notes}" if (notes := row_notes(result)) else "")
         )
+    for result in results:
+        if result.emulator_requests is not None:
+            print(f"\n{result.name}: emulator requests in the timed run: {result.emulator_requests}")
+            print(f"  faults injected: {result.emulator_faults}")
+        for item in result.trace or []:
+            waves = " -> ".join("[" + ", ".join(wave) + "]" for wave in item["waves"]) or "(none)"
+            print(f"  trace {item['message']!r:36} turn {item['turn']}: {len(item['waves'])} waves, "
+                  f"{item['ms']:.0f} ms: {waves}")
 
 
 def plot(results: list[RowResult], path: Path) -> bool:

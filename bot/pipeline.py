@@ -10,6 +10,7 @@ language is translated in one batched call per turn, protected spans kept.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,7 +31,7 @@ from adapters.contracts import (
     TranslationResult,
     Translator,
 )
-from bot.language_rules import decide_language, locale_hint
+from bot.language_rules import LanguageChoice, decide_language, locale_hint
 from bot.protect import protect
 from bot.state import BotState, ConversationProfile
 from dialogs.i18n import OutgoingTexts, outgoing
@@ -105,6 +106,7 @@ class PipelineMiddleware(Middleware):
         self._translate_out = engines is not None and options.analysis and can_really_translate(
             engines.translation
         )
+        self._quick_detector = _quick_detector(engines)
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         profile = await self._state.conversation(context)
@@ -181,29 +183,37 @@ class PipelineMiddleware(Middleware):
         detection: LanguageResult | None = None
         translation: TranslationResult | None = None
         sentiment: SentimentResult | None = None
+        decide = functools.partial(
+            decide_language, known=profile.language, explicit=profile.language_explicit, hint=hint,
+            working_language=options.working_language, min_confidence=options.min_confidence,
+            switch_confidence=options.switch_confidence,
+        )
         try:
             async with asyncio.timeout(options.turn_budget_s):
-                detection = await self._timed(steps, "language", self._detect(text))
-                language_of_text = detection.language if detection else (profile.language or "en")
-                choice = decide_language(
-                    text, detection, known=profile.language, explicit=profile.language_explicit,
-                    hint=hint, working_language=options.working_language,
-                    min_confidence=options.min_confidence, switch_confidence=options.switch_confidence,
-                )
-                source = language_of_text if detection and detection.score >= options.min_confidence else (
-                    choice.language
-                )
-                translation, sentiment = await asyncio.gather(
-                    self._timed(steps, "translation", self._translate_in(text, source)),
-                    self._timed(steps, "sentiment", self._sentiment(text, source)),
-                )
+                detecting = asyncio.ensure_future(self._timed(steps, "language", self._detect(text)))
+                guess = await self._quick_guess(text)
+                if guess is not None and not detecting.done():
+                    # The first engine is remote: start translation and sentiment on the
+                    # local engine's guess now, instead of one round trip later.
+                    speculated = self._source(text, guess, decide(text, guess))
+                    work = asyncio.gather(
+                        self._timed(steps, "translation", self._translate_in(text, speculated)),
+                        self._timed(steps, "sentiment", self._sentiment(text, speculated)),
+                    )
+                    detection, (translation, sentiment) = await asyncio.gather(detecting, work)
+                    source = self._source(text, detection, decide(text, detection))
+                    if source != speculated:
+                        notes.append(f"re-analysed: the local guess {speculated} was wrong ({source})")
+                        steps[:] = [step for step in steps if step.capability == "language"]
+                        translation, sentiment = await self._translate_and_score(steps, text, source)
+                else:
+                    detection = await detecting
+                    source = self._source(text, detection, decide(text, detection))
+                    translation, sentiment = await self._translate_and_score(steps, text, source)
+                choice = decide(text, detection)
         except TimeoutError:
             notes.append(f"analysis stopped at the turn budget ({options.turn_budget_s:.1f} s)")
-            choice = decide_language(
-                text, detection, known=profile.language, explicit=profile.language_explicit,
-                hint=hint, working_language=options.working_language,
-                min_confidence=options.min_confidence, switch_confidence=options.switch_confidence,
-            )
+            choice = decide(text, detection)
         working_text = translation.text if translation and translation.translated else text
         safety = self._safety(text, working_text, choice.language)
         if choice.note:
@@ -224,6 +234,30 @@ class PipelineMiddleware(Middleware):
             steps=tuple(steps),
             notes=tuple(notes),
         )
+
+    def _source(self, text: str, detection: LanguageResult | None, choice: LanguageChoice) -> str:
+        """The language to read this message in: the detected one when sure, else the conversation's."""
+        if detection is not None and detection.score >= self._options.min_confidence:
+            return detection.language
+        return choice.language
+
+    async def _translate_and_score(
+        self, steps: list[StepReport], text: str, source: str
+    ) -> tuple[TranslationResult | None, SentimentResult | None]:
+        return await asyncio.gather(
+            self._timed(steps, "translation", self._translate_in(text, source)),
+            self._timed(steps, "sentiment", self._sentiment(text, source)),
+        )
+
+    async def _quick_guess(self, text: str) -> LanguageResult | None:
+        """The local detector's answer when the chain would ask a remote engine first."""
+        if self._quick_detector is None:
+            return None
+        try:
+            [guess] = await self._quick_detector.detect([text])
+        except EngineError:
+            return None
+        return guess if guess.language in self._options.languages else None
 
     async def _timed(self, steps: list[StepReport], capability: str, work: Awaitable[Any]) -> Any:
         started = time.perf_counter()
@@ -306,6 +340,15 @@ class PipelineMiddleware(Middleware):
         for (put, _), kept, result in zip(slots, masked, results, strict=True):
             if result.translated:
                 put(kept.restore(result.text))
+
+
+def _quick_detector(engines: EngineSet | None) -> LanguageDetector | None:
+    """The chain's local detector, when a remote engine comes before it."""
+    chain = engines.language if engines is not None else None
+    names = getattr(chain, "engine_names", ())
+    if not names or names[0] == "local" or "local" not in names:
+        return None
+    return chain.engine("local")  # type: ignore[union-attr]
 
 
 def _needs(text: Any, keep: OutgoingTexts) -> bool:

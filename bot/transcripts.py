@@ -10,15 +10,17 @@ users' message text: turn recording on only where that is acceptable.
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import json
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from botbuilder.core import BotAdapter, TranscriptLoggerMiddleware
+from botbuilder.core import BotAdapter, TranscriptLoggerMiddleware, TurnContext
 from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, TranscriptStore
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes, ChannelAccount, ResourceResponse
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SUFFIX = ".transcript"
@@ -77,20 +79,50 @@ class FileTranscriptStore(TranscriptStore):
         self.path_for(channel_id, conversation_id).unlink(missing_ok=True)
 
 
+class RecordingMiddleware(TranscriptLoggerMiddleware):
+    """botbuilder's TranscriptLoggerMiddleware, recording each reply once, as it reaches the channel.
+
+    The stock middleware queues what passes its send hook and writes at the end of its
+    own turn, so a middleware that holds replies until the end of the turn (the
+    translating pipeline) makes replies either pass twice (logger outside it) or arrive
+    after the write (logger inside it). Installed last, this one records every reply the
+    moment it is really sent.
+    """
+
+    async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        incoming = context.activity
+        if incoming is not None and not (
+            incoming.type == ActivityTypes.event and incoming.name == ActivityEventNames.continue_conversation
+        ):
+            record = copy.copy(incoming)
+            record.from_property = copy.copy(incoming.from_property) or ChannelAccount()
+            record.from_property.role = record.from_property.role or "user"
+            await self.logger.log_activity(record)
+
+        async def on_send(
+            ctx: TurnContext, activities: list[Activity], next_send: Callable[[], Awaitable[list[ResourceResponse]]]
+        ) -> list[ResourceResponse]:
+            responses = await next_send()
+            for index, activity in enumerate(activities):
+                record = copy.copy(activity)
+                if responses and index < len(responses) and responses[index] and responses[index].id:
+                    record.id = responses[index].id
+                await self.logger.log_activity(record)
+            return responses
+
+        context.on_send_activities(on_send)
+        await logic()
+
+
 def install_transcript_logging(adapter: BotAdapter, directory: Path) -> FileTranscriptStore:
     """Record every conversation through `adapter` into `directory` (created if missing).
 
-    The logger goes first in the middleware chain whenever it is installed: middleware
-    that buffers replies until the end of the turn (the translating pipeline) must flush
-    inside it, or those replies would be sent after the logger wrote the turn.
+    Call it after every other `adapter.use(...)`: the recorder should sit closest to the
+    channel, so it records what was really sent (translated, once).
     """
     Path(directory).mkdir(parents=True, exist_ok=True)
     store = FileTranscriptStore(Path(directory))
-    logger = TranscriptLoggerMiddleware(store)
-    adapter.use(logger)
-    chain = getattr(adapter._middleware, "_middleware", None)  # botbuilder's MiddlewareSet list
-    if isinstance(chain, list) and chain and chain[-1] is logger:
-        chain.insert(0, chain.pop())
+    adapter.use(RecordingMiddleware(store))
     return store
 
 

@@ -37,7 +37,12 @@ def language_name(language: str, in_language: str) -> str:
         name = Locale.parse(language).get_display_name(Locale.parse(in_language))
     except (UnknownLocaleError, ValueError):
         return language
-    return name[:1].upper() + name[1:] if name else language
+    return name or language
+
+
+def title_case(name: str) -> str:
+    """Capitalise a language name for a button ("español" -> "Español")."""
+    return name[:1].upper() + name[1:]
 
 
 def autonym(language: str) -> str:
@@ -149,7 +154,7 @@ def language_options(turn_context: TurnContext, languages: Sequence[str], *, aut
     user_language = conversation_language(turn_context)
     options = []
     for code in languages:
-        title = autonym(code) if autonyms else language_name(code, user_language)
+        title = title_case(autonym(code) if autonyms else language_name(code, user_language))
         synonyms = (code, autonym(code), language_name(code, WORKING_LANGUAGE), language_name(code, user_language))
         options.append(Option(code, verbatim(turn_context, title), synonyms))
     return options

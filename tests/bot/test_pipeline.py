@@ -10,7 +10,8 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import ActionTypes, Attachment, CardAction, SuggestedActions
 
 from adapters.engines import Engines, build_engines
-from adapters.fakes import FakeEngines, FakeSafetyChecker, engine_error
+from adapters.fakes import FakeEngines, FakeLanguageDetector, FakeSafetyChecker, engine_error
+from adapters.fallback import LanguageChain
 from bot.pipeline import PipelineMiddleware, PipelineOptions
 from bot.state import BotState
 from dialogs import i18n
@@ -18,7 +19,7 @@ from dialogs.i18n import t, verbatim
 from dialogs.insights import LanguageDecision, TurnInsights, get_insights
 from tests.conftest import FAKE_ONLY
 
-LANGUAGES = ("en", "es", "ar", "ja", "fr", "de")
+LANGUAGES = ("en", "es", "ar", "ja", "fr", "de", "pt")
 
 
 class Recorder:
@@ -214,3 +215,37 @@ async def test_conversation_language_is_remembered_across_turns(fakes: FakeEngin
     await adapter.send("ok")
     assert recorder.insights[1].user_language == "es"
     assert recorder.insights[1].language_decision is LanguageDecision.KEPT
+
+
+def speculating_engines(fakes: FakeEngines, remote: FakeLanguageDetector, local: FakeLanguageDetector) -> Engines:
+    engines = build_engines(FAKE_ONLY, fakes=fakes)
+    return replace(engines, language=LanguageChain([remote, local]))
+
+
+async def test_remote_detection_runs_alongside_translation_on_the_local_guess(fakes: FakeEngines) -> None:
+    text = "necesito ayuda con la factura de este mes"
+    remote = FakeLanguageDetector("azure").script(text, language="es", score=0.99, delay=0.2)
+    local = FakeLanguageDetector("local").script(text, language="es", score=0.95)
+    recorder = Recorder()
+    adapter, _ = make_adapter(speculating_engines(fakes, remote, local), recorder)
+    await adapter.send(text)
+    insights = recorder.insights[0]
+    assert insights.language is not None and insights.language.engine == "azure"
+    assert len(fakes.sentiment.calls) == 1 and fakes.sentiment.calls[0].language == "es"
+    inbound = [call for call in fakes.translation.calls if call.target == "en"]
+    assert len(inbound) == 1 and inbound[0].source == "es"
+    assert not any("re-analysed" in note for note in insights.notes)
+
+
+async def test_a_wrong_local_guess_is_corrected_by_the_remote_engine(fakes: FakeEngines) -> None:
+    text = "obrigado pela ajuda de hoje"
+    remote = FakeLanguageDetector("azure").script(text, language="pt", score=0.99, delay=0.05)
+    local = FakeLanguageDetector("local").script(text, language="es", score=0.7)
+    recorder = Recorder()
+    adapter, _ = make_adapter(speculating_engines(fakes, remote, local), recorder)
+    await adapter.send(text)
+    insights = recorder.insights[0]
+    assert insights.user_language == "pt"
+    assert [call.language for call in fakes.sentiment.calls] == ["es", "pt"]
+    assert insights.sentiment is not None and insights.sentiment.language == "pt"
+    assert any("re-analysed" in note for note in insights.notes)

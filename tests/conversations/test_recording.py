@@ -47,6 +47,10 @@ async def record(settings: Settings, directory: Path, script: str) -> list[Path]
     finally:
         await runner.cleanup()
     assert all(outcome.passed for outcome in outcomes)
+    return transcripts_in(directory)
+
+
+def transcripts_in(directory: Path) -> list[Path]:
     return sorted(directory.rglob("*.transcript"))
 
 
@@ -106,7 +110,7 @@ async def test_replies_held_until_the_end_of_the_turn_are_recorded(tmp_path: Pat
 
     adapter = TestAdapter(echo)
     adapter.use(BufferingMiddleware())
-    install_transcript_logging(adapter, tmp_path)  # after it, yet it must wrap it
+    install_transcript_logging(adapter, tmp_path)  # last, as runtime.py must
     await adapter.receive_activity(
         Activity(type=ActivityTypes.message, text="hi", channel_id="test",
                  conversation=ConversationAccount(id="c|1"), from_property=ChannelAccount(id="u"))

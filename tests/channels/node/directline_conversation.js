@@ -42,7 +42,14 @@ function collect(directLine) {
     };
     check();
   });
-  return { seen, waitFor };
+  // botbuilder leaves replyToId out on the webchat channel, so "a reply" is the next bot activity
+  // that arrives after the user's own (echoed) activity.
+  const waitAfter = (activityId, predicate, what) => waitFor(
+    (a) => {
+      const index = seen.findIndex((b) => b.id === activityId);
+      return index >= 0 && seen.indexOf(a) > index && predicate(a);
+    }, what);
+  return { seen, waitFor, waitAfter };
 }
 
 function waitOnline(directLine) {
@@ -68,16 +75,16 @@ const fromBot = (activity) => activity.from && activity.from.role === 'bot';
 async function conversationA() {
   const { token, domain, conversationId } = await grant();
   const directLine = new DirectLine({ token, domain, webSocket: true });
-  const { seen, waitFor } = collect(directLine);
+  const { seen, waitFor, waitAfter } = collect(directLine);
   await waitOnline(directLine);
   const welcome = await waitFor((a) => fromBot(a) && a.type === 'message', 'the welcome');
   const user = { id: 'node-user', name: 'Node' };
   const spanishId = await post(directLine, { type: 'message', from: user, text: spanishText, locale: 'es-ES' });
-  const spanishReply = await waitFor(
-    (a) => fromBot(a) && a.type === 'message' && a.replyToId === spanishId, 'a reply to the Spanish message');
+  const spanishReply = await waitAfter(
+    spanishId, (a) => fromBot(a) && a.type === 'message', 'a reply to the Spanish message');
   const analyzeId = await post(directLine, { type: 'message', from: user, text: analyzeText, locale: 'en-US' });
-  const card = await waitFor(
-    (a) => fromBot(a) && a.replyToId === analyzeId && (a.attachments || []).some(
+  const card = await waitAfter(
+    analyzeId, (a) => fromBot(a) && (a.attachments || []).some(
       (att) => att.contentType === 'application/vnd.adaptive.card' ||
                att.contentType === 'application/vnd.microsoft.card.adaptive'),
     'an Adaptive Card');

@@ -1,0 +1,1 @@
+"""Channel tests with real clients: Web Chat, botframework-directlinejs, the Agents Playground."""
