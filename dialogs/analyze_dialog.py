@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
+from botbuilder.dialogs.prompts import PromptOptions
 
 from adapters.contracts import TranslationResult
 from dialogs.cards import analysis_card
-from dialogs.choices import N_
+from dialogs.choices import N_, LocalizedTextPrompt
 from dialogs.i18n import t
 from dialogs.insights import TurnInsights, conversation_language, get_insights, get_services
 from dialogs.intents import Intent, keywords, normalize
@@ -53,10 +53,11 @@ class AnalyzeDialog(InterruptibleDialog):
     """Options: {"text": ...} when the message already carried the text."""
 
     TASK = N_("analyzing a text")
+    INTENT = Intent.ANALYZE
 
     def __init__(self) -> None:
         super().__init__(AnalyzeDialog.__name__)
-        self.add_dialog(TextPrompt("analyze.text"))
+        self.add_dialog(LocalizedTextPrompt("analyze.text"))
         self.add_dialog(WaterfallDialog("analyze.steps", [self._ask, self._show]))
         self.initial_dialog_id = "analyze.steps"
 

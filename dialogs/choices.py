@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from babel import Locale, UnknownLocaleError
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs.choices import Choice
-from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult
+from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult, TextPrompt
 from botbuilder.schema import ActionTypes, Activity, ActivityTypes, CardAction, SuggestedActions
 
 from adapters.contracts import SUPPORTED_LANGUAGES
-from dialogs.i18n import outgoing, t, verbatim
+from dialogs.i18n import LOCALES_DIR, gettext, has_catalog, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
-from dialogs.intents import Intent, is_exactly, normalize
+from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize
 
 WORKING_LANGUAGE = "en"
 
@@ -88,7 +88,11 @@ def _contains(text: str, name: str) -> bool:
 
 
 def recognition_languages(turn_context: TurnContext) -> tuple[str, ...]:
-    """The conversation language, this message's language, and the working language."""
+    """Languages to recognise a reply in: the likely ones first, then every keyword catalog.
+
+    A reply that names a command in any supported language is that command: a user whose
+    conversation just switched language may still click a button in the previous one.
+    """
     languages = [conversation_language(turn_context)]
     insights = get_insights(turn_context)
     if insights is not None:
@@ -97,7 +101,14 @@ def recognition_languages(turn_context: TurnContext) -> tuple[str, ...]:
             languages.append(insights.language.language)
         languages.append(insights.working_language)
     languages.append(WORKING_LANGUAGE)
+    languages.extend(keyword_languages())
     return tuple(dict.fromkeys(languages))
+
+
+@functools.cache
+def keyword_languages() -> tuple[str, ...]:
+    """Languages that ship a keyword catalog."""
+    return tuple(sorted(path.stem for path in KEYWORDS_DIR.glob("*.json")))
 
 
 # --- options, suggested actions, matching --------------------------------------------
@@ -157,7 +168,7 @@ def language_options(turn_context: TurnContext, languages: Sequence[str], *, aut
         title = title_case(autonym(code) if autonyms else language_name(code, user_language))
         synonyms = (code, autonym(code), language_name(code, WORKING_LANGUAGE), language_name(code, user_language))
         options.append(Option(code, verbatim(turn_context, title), synonyms))
-    return options
+    return sorted(options, key=lambda option: option.title.casefold()) if not autonyms else options
 
 
 # --- prompts ---------------------------------------------------------------------------
@@ -177,16 +188,41 @@ def choice_prompt_options(
     )
 
 
+async def send_prompt(turn_context: TurnContext, options: PromptOptions, is_retry: bool) -> None:
+    """Send a stored prompt (or its retry) again, keeping it out of machine translation.
+
+    Prompts are built (and localized) on the turn that starts them; a retry or a reprompt
+    after "help" sends the stored activity on a later turn, where it must count as localized
+    again (languages without a catalog still go to the Translator).
+    """
+    activity = options.retry_prompt if is_retry and options.retry_prompt is not None else options.prompt
+    if activity is None:
+        return
+    if has_catalog(conversation_language(turn_context)):
+        keep = outgoing(turn_context)
+        if activity.text:
+            keep.localized.add(activity.text)
+        for action in activity.suggested_actions.actions if activity.suggested_actions else []:
+            keep.localized.add(action.title)
+    await turn_context.send_activity(activity)
+
+
+class LocalizedTextPrompt(TextPrompt):
+    """botbuilder's TextPrompt, whose reprompts stay in the user's language."""
+
+    async def on_prompt(
+        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
+    ) -> None:
+        await send_prompt(turn_context, options, is_retry)
+
+
 class LocalizedChoicePrompt(Prompt):
     """A choice prompt that accepts a reply in any supported language; returns the option's value."""
 
     async def on_prompt(
         self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
     ) -> None:
-        if is_retry and options.retry_prompt is not None:
-            await turn_context.send_activity(options.retry_prompt)
-        elif options.prompt is not None:
-            await turn_context.send_activity(options.prompt)
+        await send_prompt(turn_context, options, is_retry)
 
     async def on_recognize(
         self, turn_context: TurnContext, state: dict, options: PromptOptions
@@ -251,10 +287,7 @@ class RatingPrompt(Prompt):
     async def on_prompt(
         self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
     ) -> None:
-        if is_retry and options.retry_prompt is not None:
-            await turn_context.send_activity(options.retry_prompt)
-        elif options.prompt is not None:
-            await turn_context.send_activity(options.prompt)
+        await send_prompt(turn_context, options, is_retry)
 
     async def on_recognize(
         self, turn_context: TurnContext, state: dict, options: PromptOptions
@@ -301,9 +334,26 @@ def menu_titles(turn_context: TurnContext) -> list[str]:
 
 
 def menu_intent(turn_context: TurnContext, text: str) -> Intent | None:
-    """The menu entry a reply names exactly (a clicked suggested action sends its localized title)."""
-    value = match_option(text, menu_options(turn_context), ())
-    return Intent(value) if value else None
+    """The menu entry a reply names exactly, in any language with a catalog (a clicked button)."""
+    normalized = normalize(text).strip(" .!?¡¿。！？")
+    for intent, title in MENU:
+        if normalized in _title_forms(title):
+            return intent
+    return None
+
+
+@functools.cache
+def _title_forms(title: str) -> frozenset[str]:
+    """A menu title in English and in every language that ships a catalog, normalised."""
+    forms = {normalize(title)}
+    for language in (*keyword_languages(), *catalog_languages()):
+        forms.add(normalize(gettext(language, title)))
+    return frozenset(forms)
+
+
+@functools.cache
+def catalog_languages() -> tuple[str, ...]:
+    return tuple(sorted(path.stem for path in LOCALES_DIR.glob("*.po")))
 
 
 def join_lines(turn_context: TurnContext, lines: Sequence[str], *, bullets: bool = False) -> str:

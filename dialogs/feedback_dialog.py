@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
+from botbuilder.dialogs.prompts import PromptOptions
 
 from adapters.contracts import SentimentLabel
 from dialogs.cards import feedback_card
 from dialogs.choices import (
     N_,
     LocalizedChoicePrompt,
+    LocalizedTextPrompt,
     Option,
     RatingPrompt,
     choice_prompt_options,
@@ -27,6 +28,7 @@ from dialogs.choices import (
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t
 from dialogs.insights import get_insights
+from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.why_dialog import record_action
 
@@ -38,11 +40,12 @@ POSITIVE, NEGATIVE, MIXED = "positive", "negative", "mixed"
 
 class FeedbackDialog(InterruptibleDialog):
     TASK = N_("giving feedback")
+    INTENT = Intent.FEEDBACK
 
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(FeedbackDialog.__name__)
         self._state = bot_state
-        self.add_dialog(TextPrompt("feedback.text"))
+        self.add_dialog(LocalizedTextPrompt("feedback.text"))
         self.add_dialog(LocalizedChoicePrompt("feedback.choice"))
         self.add_dialog(RatingPrompt("feedback.rating"))
         self.add_dialog(HandoffDialog(bot_state))

@@ -3,7 +3,8 @@
 Before any step of a dialog sees a reply: distress language ends the flow with a
 supportive reply, crisis-line guidance and a handoff offer (never read as feedback);
 a reply that is exactly "help", "cancel", "start over" or "talk to a person" (in any
-supported language) is handled as such. Longer texts that merely contain those words
+supported language) is handled as such, and one that is exactly another feature's
+command or button (say "Privacy" while choosing a language) switches to that feature. Longer texts that merely contain those words
 are answers, not commands, so "cancel my order, it's broken" stays feedback.
 """
 
@@ -28,6 +29,8 @@ from dialogs.why_dialog import record_action
 
 # What a finished (or interrupted) child dialog asks the main dialog to do next.
 NEXT_HANDOFF = "handoff"
+# Features a reply may switch to mid-dialog when it is exactly their command or button.
+SWITCHES = (Intent.ANALYZE, Intent.TRANSLATE, Intent.FEEDBACK, Intent.LANGUAGE, Intent.PRIVACY, Intent.WHY)
 
 
 async def send_safety_reply(turn_context: TurnContext) -> None:
@@ -87,6 +90,8 @@ class InterruptibleDialog(ComponentDialog):
 
     # What the user is doing, for the help text (an English source text for t()).
     TASK = N_("this task")
+    # The feature this dialog is (a reply naming it again is an answer, not a switch).
+    INTENT: Intent | None = None
 
     async def on_continue_dialog(self, inner_dc: DialogContext) -> DialogTurnResult:
         result = await self.interrupt(inner_dc)
@@ -127,4 +132,8 @@ class InterruptibleDialog(ComponentDialog):
         if is_command(context, Intent.HANDOFF):
             await inner_dc.cancel_all_dialogs()
             return DialogTurnResult(DialogTurnStatus.Complete, {"next": NEXT_HANDOFF})
+        for intent in SWITCHES:
+            if intent is not self.INTENT and is_command(context, intent):
+                await inner_dc.cancel_all_dialogs()
+                return DialogTurnResult(DialogTurnStatus.Complete, {"next": str(intent)})
         return None

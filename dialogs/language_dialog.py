@@ -25,6 +25,7 @@ from dialogs.choices import (
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import LANGUAGE_KEY, conversation_language, get_insights
+from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.why_dialog import record_action
 
@@ -52,6 +53,7 @@ class LanguageDialog(InterruptibleDialog):
     """Options: {"mode": "confirm"} for the unsure prompt, or {"text": message} for "speak Spanish"."""
 
     TASK = N_("choosing a language")
+    INTENT = Intent.LANGUAGE
 
     def __init__(self, bot_state: BotState, languages: tuple[str, ...]) -> None:
         super().__init__(LanguageDialog.__name__)
@@ -67,6 +69,8 @@ class LanguageDialog(InterruptibleDialog):
         if options.get("mode") == "confirm":
             profile = await self._state.conversation(context)
             profile.language_asked = True
+            # The question is asked in the best guess: keep speaking it until the user answers.
+            profile.language = profile.language or conversation_language(context)
             record_action(context, "language_asked")
             candidates = self._candidates(context)
             choices = language_options(context, candidates, autonyms=True)

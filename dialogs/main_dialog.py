@@ -29,7 +29,7 @@ from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language, get_insights
-from dialogs.intents import Intent, recognize
+from dialogs.intents import Intent, keywords, normalize, recognize
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog
@@ -50,6 +50,9 @@ FEATURES: dict[Intent, str] = {
     Intent.HANDOFF: HandoffDialog.__name__,
     Intent.WHY: WhyDialog.__name__,
 }
+# Intents a multi-word phrase may name anywhere in a long message (not cancel/yes/no:
+# "it was slow from the beginning" is feedback, not "start over").
+PHRASE_INTENTS = (Intent.HELP, Intent.HANDOFF, Intent.PRIVACY, Intent.LANGUAGE, Intent.WHY)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -65,6 +68,21 @@ def find_intent(turn_context: TurnContext, insights: TurnInsights | None) -> Int
         intent = recognize(_command_part(candidate), languages)
         if intent is not None:
             return intent
+    for candidate in texts:
+        intent = _phrase_intent(candidate, languages)
+        if intent is not None:
+            return intent
+    return None
+
+
+def _phrase_intent(text: str, languages: tuple[str, ...]) -> Intent | None:
+    """A multi-word request anywhere in a long message ("..., what can you do?", "talk to a person")."""
+    normalized = normalize(text)
+    for intent in PHRASE_INTENTS:
+        for language in languages:
+            for phrase in keywords(language).get(intent, ()):
+                if " " in phrase and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", normalized):
+                    return intent
     return None
 
 
@@ -133,6 +151,11 @@ class MainDialog(ComponentDialog):
         result: Any = step.result
         if isinstance(result, dict) and result.get("next") == NEXT_HANDOFF:
             return await step.begin_dialog(HandoffDialog.__name__, {"reason": "user request"})
+        if isinstance(result, dict) and result.get("next") in Intent._value2member_map_:
+            intent = Intent(result["next"])
+            if intent in FEATURES:
+                options = self._options(intent, step.context, get_insights(step.context))
+                return await step.begin_dialog(FEATURES[intent], options)
         return await step.next(None)
 
     async def _finish(self, step: WaterfallStepContext) -> DialogTurnResult:

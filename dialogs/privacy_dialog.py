@@ -41,6 +41,7 @@ def data_was_deleted(turn_context: TurnContext) -> bool:
 
 class PrivacyDialog(InterruptibleDialog):
     TASK = N_("your privacy settings")
+    INTENT = Intent.PRIVACY
 
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(PrivacyDialog.__name__)

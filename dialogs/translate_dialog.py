@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions, TextPrompt
+from botbuilder.dialogs.prompts import PromptOptions
 
 from dialogs.choices import (
     N_,
     LocalizedChoicePrompt,
+    LocalizedTextPrompt,
     choice_prompt_options,
     find_language,
     join_lines,
@@ -24,6 +25,7 @@ from dialogs.choices import (
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import conversation_language, get_insights, get_services
+from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.why_dialog import record_action
 
@@ -88,11 +90,12 @@ class TranslateDialog(InterruptibleDialog):
     """Options: {"text": the message that started it}, parsed for a one-shot request."""
 
     TASK = N_("translating a text")
+    INTENT = Intent.TRANSLATE
 
     def __init__(self, languages: tuple[str, ...]) -> None:
         super().__init__(TranslateDialog.__name__)
         self._languages = languages
-        self.add_dialog(TextPrompt("translate.text"))
+        self.add_dialog(LocalizedTextPrompt("translate.text"))
         self.add_dialog(LocalizedChoicePrompt("translate.target"))
         self.add_dialog(WaterfallDialog("translate.steps", [self._ask_text, self._ask_target, self._translate]))
         self.initial_dialog_id = "translate.steps"

@@ -28,8 +28,8 @@ class TextMatcher:
     pattern: re.Pattern[str] | None = None
 
     def matches(self, text: str | None) -> bool:
-        if self.pattern is not None:
-            return self.pattern.search(text or "") is not None
+        if self.pattern is not None:  # searched in the text as displayed: whitespace runs are one space
+            return self.pattern.search(normalise(text)) is not None
         return normalise(text) == normalise(self.exact)
 
     def describe(self) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.conversations.draft import draft as draft_script
 from bot.conversations.files import expand, load_conversations
 from bot.conversations.model import Conversation, ConversationError, Outcome
 from bot.conversations.render import render
@@ -30,9 +32,16 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--wait", type=float, default=0.0,
                      help="seconds to wait for late replies after each turn (live)")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request (live)")
+    run.add_argument("--bot", default="bot.conversations.showcase:showcase_bot",
+                     help="module:function building the bot under test in-process (a BotFactory)")
     run.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     run.add_argument("--show", action="store_true",
                      help="print every conversation side by side, passing ones too (to write a script)")
+    draft = commands.add_parser("draft", help="print a .chat script of what the bot actually says "
+                                "(bot lines filled in from a run); add --url for a live bot")
+    draft.add_argument("files", nargs="+", type=Path)
+    draft.add_argument("--url")
+    draft.add_argument("--bot", default="bot.conversations.showcase:showcase_bot")
     check = commands.add_parser("check", help="parse files and report errors without running them")
     check.add_argument("files", nargs="+", type=Path)
     return root
@@ -51,12 +60,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         print(f"{len(conversations)} conversation(s) read without errors")
         return EXIT_PASSED
+    if args.command == "draft":
+        args.channel_id, args.listen, args.service_url, args.wait, args.timeout = "emulator", "127.0.0.1:0", None, 0, 30
     try:
         listen = _host_port(args.listen)
     except ValueError:
         print(f"error: --listen expects HOST:PORT, got {args.listen!r}", file=sys.stderr)
         return EXIT_USAGE
     outcomes = asyncio.run(_run(conversations, args, listen))
+    if args.command == "draft":
+        print("\n---\n".join(draft_script(outcome) for outcome in outcomes), end="")
+        return EXIT_PASSED
     for outcome in outcomes:
         if args.show or not outcome.passed:
             print(render(outcome, full=args.show), end="\n\n")
@@ -76,9 +90,10 @@ async def _run(conversations: list[Conversation], args: argparse.Namespace, list
             public_url=args.service_url, settle_s=args.wait, timeout_s=args.timeout,
         )
     from bot.conversations.inprocess import run_in_process
-    from bot.conversations.showcase import showcase_bot
 
-    return [await run_in_process(conversation, showcase_bot) for conversation in conversations]
+    module_name, _, attribute = args.bot.partition(":")
+    factory = getattr(importlib.import_module(module_name), attribute)
+    return [await run_in_process(conversation, factory) for conversation in conversations]
 
 
 def _host_port(value: str) -> tuple[str, int]:

@@ -117,4 +117,4 @@ def outcome_of(conversation: Conversation, turns_and_notes: Sequence[Turn | Row]
     rows: list[Row] = []
     for item in turns_and_notes:
         rows.extend(turn_rows(item) if isinstance(item, Turn) else [item])
-    return Outcome(conversation, tuple(rows), error)
+    return Outcome(conversation, tuple(rows), error, tuple(turns_and_notes))

@@ -80,17 +80,13 @@ class Conversation:
     locale: str | None = None
     engines: str = "fake"  # fake: scripted fakes | app: the engines the app's settings choose
 
-    @property
-    def nodeid(self) -> str:
-        return self.name
-
 
 @dataclass(frozen=True)
 class Row:
     """One row of the side-by-side report."""
 
     expected: str
-    status: str  # "user" | "ok" | "differs" | "missing" | "extra" | "any" | "note"
+    status: str  # "user" | "engine" | "note" | "ok" | "any" | "differs" | "missing" | "extra"
     actual: str
     line: int = 0
     details: tuple[str, ...] = ()
@@ -107,6 +103,7 @@ class Outcome:
     conversation: Conversation
     rows: tuple[Row, ...] = field(default_factory=tuple)
     error: str = ""  # the run itself failed (bot unreachable, HTTP error...)
+    turns: tuple[Any, ...] = ()  # compare.Turn per user step (and notes), for drafting a script
 
     @property
     def passed(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.conversations.checks import shorten
 from bot.conversations.model import Outcome, Row
 
-MARKS = {"user": " ", "ok": "=", "any": "~", "note": "!", "differs": "X", "missing": "-", "extra": "+"}
+MARKS = {"user": " ", "engine": " ", "ok": "=", "any": "~", "note": "!", "differs": "X", "missing": "-", "extra": "+"}
 LEGEND = "= matches   ~ bot: ... absorbed it   X differs   - expected but not sent   + sent but not expected"
 
 

@@ -30,8 +30,7 @@ async def replay(conversation: Conversation, channel: ConversationChannel) -> Ou
     for item in plan(conversation):
         if isinstance(item, EngineStep):
             note = channel.script_engine(item)
-            if note:
-                items.append(Row(item.label, "note", note, item.line))
+            items.append(Row(item.label, "note", note, item.line) if note else Row(item.label, "engine", "", item.line))
             continue
         user, expected = item
         try:

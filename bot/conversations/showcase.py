@@ -13,11 +13,14 @@ from bot.runtime import build_runtime
 from bot.settings import Settings, load_settings
 
 FAKE_ONLY = ("fake",)
+# A replay checks what the bot says, not how fast: a slow (cold, or busy) machine must not
+# turn an engine's answer into a timeout fallback and change the conversation.
+PATIENT = {"BOT_ENGINE_TIMEOUT_MS": "60000", "BOT_TURN_BUDGET_MS": "120000"}
 
 
 def test_settings() -> Settings:
     """The app's defaults from an empty environment (no .env, memory storage, no recording)."""
-    return load_settings({"BOT_STORAGE": "memory"}, dotenv=False)
+    return load_settings({"BOT_STORAGE": "memory", **PATIENT}, dotenv=False)
 
 
 async def showcase_bot(engines: FakeEngines | None) -> BotUnderTest:

@@ -73,6 +73,7 @@ class DirectLineEndpoint:
         self.bot_account = bot_account
         self.keepalive_s = keepalive_s
         self._tasks: set[asyncio.Task] = set()
+        self._sockets: set[web.WebSocketResponse] = set()
 
     # ---- tokens and conversations -------------------------------------------------------
 
@@ -175,7 +176,7 @@ class DirectLineEndpoint:
             if total > MAX_UPLOAD_BYTES:
                 raise _error(413, "MessageSizeTooBig", f"uploads are limited to {MAX_UPLOAD_BYTES} bytes")
             content_type = part.headers.get("Content-Type", "application/octet-stream")
-            if part.name == "activity" and "json" in content_type:
+            if part.name == "activity" and ("json" in content_type or "vnd.microsoft.activity" in content_type):
                 try:
                     parsed = json.loads(data)
                 except (UnicodeDecodeError, json.JSONDecodeError):
@@ -226,18 +227,24 @@ class DirectLineEndpoint:
             queue.put_nowait(index)
         conversation.subscribers.add(queue)
         reader = asyncio.create_task(_drain(ws))
+        self._sockets.add(ws)
         try:
             while not ws.closed and not reader.done():
-                try:
-                    index = await asyncio.wait_for(queue.get(), self.keepalive_s)
-                except TimeoutError:
-                    await ws.send_str("")
+                next_index = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({next_index, reader}, timeout=self.keepalive_s,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if next_index not in done:
+                    next_index.cancel()
+                    if not reader.done():
+                        await ws.send_str("")  # keep-alive, as Direct Line sends
                     continue
+                index = next_index.result()
                 activity_set = {"activities": [conversation.activities[index]], "watermark": str(index)}
                 await ws.send_str(json.dumps(activity_set))
         except ConnectionResetError:
             log.info("stream closed by client conversation=%s", conversation_id)
         finally:
+            self._sockets.discard(ws)
             conversation.subscribers.discard(queue)
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -353,6 +360,11 @@ class DirectLineEndpoint:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def shutdown(self, app: web.Application | None = None) -> None:
+        """Close open streams so the server can stop at once."""
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"server shutdown")
 
     async def close(self) -> None:
         for task in list(self._tasks):

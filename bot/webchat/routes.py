@@ -121,6 +121,7 @@ def add_webchat_routes(app: web.Application, settings: Settings) -> None:
         await endpoint.close()
 
     app.cleanup_ctx.append(endpoint_context)
+    app.on_shutdown.append(endpoint.shutdown)
     add_directline_routes(app, endpoint)
 
 

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -142,30 +141,32 @@ async def run_node(script: str, *args: str, timeout_s: float = 120) -> NodeResul
     return NodeResult(process.returncode or 0, stdout.decode(), stderr.decode())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.asynccontextmanager
-async def agents_playground(bot_url: str, channel: str) -> AsyncIterator[str]:
-    """Start `agentsplayground -e BOT/api/messages -c CHANNEL`; yields the URL of its web UI."""
+async def agents_playground(bot_url: str, channel: str, workdir: Path) -> AsyncIterator[str]:
+    """Start `agentsplayground -e BOT/api/messages -c CHANNEL`; yields the URL of its web UI.
+
+    It runs in `workdir`, where it writes its log (by default ./devTools/m365agentsplayground.log).
+    """
     package = require_node_package("@microsoft/m365agentsplayground")
     env = {
         **os.environ,
         "TEAMSAPPTESTER_BROWSER": "none",  # the CLI opens a browser unless told not to
-        "M365_AGENTS_PLAYGROUND_LOGFILE": os.devnull,
+        "M365_AGENTS_PLAYGROUND_LOGFILE": str(workdir / "m365agentsplayground.log"),
     }
     process = await asyncio.create_subprocess_exec(
         "node", str(package / "cli.js"), "-e", f"{bot_url}/api/messages", "-c", channel,
-        "-p", str(_free_port()), "--dt",
-        cwd=str(REPO), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        "-p", "0", "--dt",
+        cwd=str(workdir), env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
+    drain: asyncio.Task | None = None
     try:
         port = await asyncio.wait_for(_listening_port(process), 60)
+        assert process.stdout is not None
+        drain = asyncio.create_task(_discard(process.stdout))
         yield f"http://127.0.0.1:{port}"
     finally:
+        if drain is not None:
+            drain.cancel()
         if process.returncode is None:
             process.terminate()
             try:
@@ -181,7 +182,6 @@ async def _listening_port(process: asyncio.subprocess.Process) -> int:
     while line := (await process.stdout.readline()).decode(errors="replace"):
         seen.append(line)
         if match := re.search(r"Listening on (\d+)", line):
-            asyncio.ensure_future(_discard(process.stdout))
             return int(match.group(1))
     pytest.fail("the Agents Playground exited before listening:\n" + "".join(seen[-30:]))
 

@@ -8,6 +8,8 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+QUIET = "asyncio_default_fixture_loop_scope = function\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
+
 TINY_BOT = '''
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory
 from botbuilder.schema import ActionTypes, CardAction, SuggestedActions
@@ -63,7 +65,7 @@ bot: one more
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makepyfile(tinybot=TINY_BOT)
     pytester.syspathinsert()
-    pytester.makeini("[pytest]\nconversation_bot = tinybot:tiny_bot\n")
+    pytester.makeini(f"[pytest]\n{QUIET}conversation_bot = tinybot:tiny_bot\n")
     return pytester
 
 
@@ -104,7 +106,7 @@ def test_an_unexpected_extra_reply_fails_unless_the_script_allows_any(project: p
 
 def test_a_transcript_replays_on_the_fake_engines_when_configured(project: pytest.Pytester):
     project.makeini(
-        "[pytest]\nconversation_bot = tinybot:tiny_bot\nconversation_transcript_engines = fake\n"
+        f"[pytest]\n{QUIET}conversation_bot = tinybot:tiny_bot\nconversation_transcript_engines = fake\n"
     )
     activities = [
         {"type": "message", "text": "hi", "from": {"id": "u1", "role": "user"}, "recipient": {"id": "b"}},

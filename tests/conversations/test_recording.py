@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
+import pytest_asyncio
 from aiohttp import web
 from botbuilder.core import Middleware, TurnContext
 from botbuilder.core.adapters import TestAdapter
@@ -13,12 +16,16 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from bot.app import RUNTIME, create_app
 from bot.conversations.inprocess import run_in_process
 from bot.conversations.live import run_live
+from bot.conversations.render import render
 from bot.conversations.script import parse_script
-from bot.conversations.showcase import showcase_bot
+from bot.conversations.showcase import PATIENT, showcase_bot
 from bot.conversations.transcript import load_transcript
 from bot.settings import Settings
 from bot.transcripts import FileTranscriptStore, install_transcript_logging, safe_name
-from tests.conftest import serve
+from tests.conftest import make_settings, serve
+
+# One recording (the real app, its offline engines) shared by the module's tests.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SESSION = """\
 title: a session to record
@@ -54,10 +61,24 @@ def transcripts_in(directory: Path) -> list[Path]:
     return sorted(directory.rglob("*.transcript"))
 
 
-async def test_a_recorded_session_is_an_emulator_style_transcript(settings: Settings, tmp_path: Path):
-    (path,) = await record(settings, tmp_path, SESSION)
+def read_json(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write_json(path: Path, data: list[dict]) -> None:
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    (path,) = await record(make_settings(**PATIENT), tmp_path_factory.mktemp("recorded"), SESSION)
+    return path
+
+
+async def test_a_recorded_session_is_an_emulator_style_transcript(recorded: Path):
+    path = recorded
     assert path.parent.name == "emulator" and path.name.endswith("_livechat.transcript")
-    activities = json.loads(path.read_text(encoding="utf-8"))
+    activities = read_json(path)
     roles = [a["from"]["role"] for a in activities]
     assert roles[0] == "user" and "bot" in roles
     user_texts = [a.get("text") for a in activities if a["from"]["role"] == "user" and a["type"] == "message"]
@@ -65,21 +86,20 @@ async def test_a_recorded_session_is_an_emulator_style_transcript(settings: Sett
     assert all(a.get("timestamp") and a.get("conversation", {}).get("id") for a in activities)
 
 
-async def test_a_recorded_session_replays_green_in_process(settings: Settings, tmp_path: Path):
-    (path,) = await record(settings, tmp_path, SESSION)
-    conversation = load_transcript(path)
+async def test_a_recorded_session_replays_green_in_process(recorded: Path):
+    conversation = load_transcript(recorded)
     assert conversation.engines == "app"  # replayed on the engines it was recorded with
     outcome = await run_in_process(conversation, showcase_bot)
-    assert outcome.passed, outcome
+    assert outcome.passed, render(outcome)
     assert sum(row.status == "ok" for row in outcome.rows) >= 4
 
 
-async def test_a_tampered_recording_fails_its_replay(settings: Settings, tmp_path: Path):
-    (path,) = await record(settings, tmp_path, SESSION)
-    activities = json.loads(path.read_text(encoding="utf-8"))
+async def test_a_tampered_recording_fails_its_replay(recorded: Path, tmp_path: Path):
+    path = Path(shutil.copy(recorded, tmp_path / "tampered.transcript"))
+    activities = read_json(path)
     last_bot = max(i for i, a in enumerate(activities) if a["from"]["role"] == "bot")
     activities[last_bot]["attachments"] = []
-    path.write_text(json.dumps(activities), encoding="utf-8")
+    write_json(path, activities)
     outcome = await run_in_process(load_transcript(path), showcase_bot)
     assert not outcome.passed
     assert "attachments: expected []" in outcome.failures[0].details[0]
@@ -115,7 +135,7 @@ async def test_replies_held_until_the_end_of_the_turn_are_recorded(tmp_path: Pat
         Activity(type=ActivityTypes.message, text="hi", channel_id="test",
                  conversation=ConversationAccount(id="c|1"), from_property=ChannelAccount(id="u"))
     )
-    records = json.loads((tmp_path / "test" / "c_1.transcript").read_text(encoding="utf-8"))
+    records = read_json(tmp_path / "test" / "c_1.transcript")
     assert [(r["from"]["role"], r["text"]) for r in records] == [("user", "hi"), ("bot", "echo: hi")]
 
 
@@ -128,7 +148,7 @@ async def test_the_file_store_appends_one_json_array_per_conversation(tmp_path: 
                          conversation=ConversationAccount(id=conversation),
                          from_property=ChannelAccount(id="u", role="user"))
             )
-    first = json.loads(store.path_for("webchat", "a").read_text(encoding="utf-8"))
+    first = read_json(store.path_for("webchat", "a"))
     assert [r["text"] for r in first] == ["a-0", "a-1", "a-2"]
     page = await store.get_transcript_activities("webchat", "b|2")
     assert [a.text for a in page.items] == ["b|2-0", "b|2-1", "b|2-2"]

@@ -11,7 +11,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from adapters.engines import Engines, build_engines
-from adapters.fakes import FakeEngines, FakeSafetyChecker
+from adapters.fakes import FakeEngines, FakeLanguageDetector, FakeSafetyChecker
 from bot.pipeline import PipelineMiddleware, PipelineOptions
 from bot.showcase_bot import ShowcaseBot
 from bot.state import BotState
@@ -120,11 +120,16 @@ class Chat:
         return self.fakes.calls
 
 
+def make_fakes() -> FakeEngines:
+    """Fakes whose unscripted guesses are unsure enough (0.6) never to switch a known language."""
+    return FakeEngines(language=FakeLanguageDetector(default_score=0.6), safety=FakeSafetyChecker())
+
+
 def make_chat(
     fakes: FakeEngines | None = None, *, channel_id: str = "test", locale: str | None = None,
     conversation_id: str = "conversation-1", storage: MemoryStorage | None = None,
 ) -> Chat:
-    fakes = fakes or FakeEngines(safety=FakeSafetyChecker())
+    fakes = fakes or make_fakes()
     engines: Engines = build_engines(FAKE_ONLY, fakes=fakes)
     storage = storage or MemoryStorage()
     state = BotState(ConversationState(storage), UserState(storage))
@@ -147,9 +152,31 @@ def make_chat(
 
 @pytest.fixture
 def fakes() -> FakeEngines:
-    return FakeEngines(safety=FakeSafetyChecker())
+    return make_fakes()
 
 
 @pytest.fixture
 def chat(fakes: FakeEngines) -> Chat:
     return make_chat(fakes)
+
+
+GREETINGS = {
+    "en": "Hello there, I would like some help today",
+    "es": "Hola, me gustaría un poco de ayuda hoy",
+    "ar": "مرحبا، أريد بعض المساعدة اليوم",
+    "ja": "こんにちは、今日は少し手伝ってほしいです",
+    "fr": "Bonjour, je voudrais un peu d'aide aujourd'hui",
+}
+
+
+async def start_in(chat: Chat, language: str) -> Replies:
+    """Open the conversation with a confidently detected greeting in `language`."""
+    text = GREETINGS[language]
+    chat.fakes.language.script(text, language=language, score=0.97)
+    chat.fakes.sentiment.script(text, label="neutral", score=0.9)
+    return await chat.say(text)
+
+
+def untranslated(replies: Replies) -> bool:
+    """True when nothing had to go through the (fake) Translator on the way out."""
+    return "[en→" not in replies.everything

@@ -1,0 +1,266 @@
+"""One turn at a time per conversation, and a turn that lost a state race runs again.
+
+`TurnGuard` (the outermost middleware) takes the conversation's lock, runs the turn and
+sends what the turn said only once its state is saved; `TurnCapture` (the innermost)
+holds the turn's outgoing activities for it. When another replica saved the
+conversation first (`StateConflictError`) the turn runs again on fresh state; when the
+store is unreachable the user gets a clear message. A failed attempt sends nothing and,
+because state is written once at the end of the turn, has written nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botbuilder.core import MessageFactory, Middleware, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+
+from bot.connector import ConnectorError
+from bot.state import BotState
+from bot.storage import StateConflictError, StorageUnavailableError
+from dialogs.i18n import t
+from dialogs.insights import LANGUAGE_KEY
+
+log = logging.getLogger("bot.turn_guard")
+
+HELD_KEY = "showcase.turn_guard.held"  # the attempt's outgoing activities, set by TurnGuard
+# Each lost race means another replica finished a turn of this conversation, so a turn
+# only loses again and again while turns keep arriving elsewhere at the same moment.
+DEFAULT_ATTEMPTS = 10
+DEFAULT_BACKOFF_S = 0.005  # later retries wait at random up to this, doubling, capped below
+MAX_BACKOFF_S = 0.1
+
+Logic = Callable[[], Awaitable[Any]]
+
+
+def conversation_key(activity: Activity) -> str | None:
+    """The lock key of a turn: channel and conversation id (as ConversationState keys it)."""
+    if activity.conversation is None or not activity.conversation.id:
+        return None
+    return f"{activity.channel_id or ''}/conversations/{activity.conversation.id}"
+
+
+@dataclass
+class _Entry:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # turns holding or waiting for the lock
+
+
+class ConversationLocks:
+    """One asyncio.Lock per conversation, dropped as soon as no turn holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if entry.users == 0:
+                del self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class _Snapshot:
+    """What a turn attempt may change on its TurnContext, to put back before the next one."""
+
+    turn_state: dict[str, Any]
+    on_send: list[Any]
+    on_update: list[Any]
+    on_delete: list[Any]
+    activity: Activity
+    responded: bool
+    buffered: int
+
+    @classmethod
+    def take(cls, context: TurnContext) -> _Snapshot:
+        # botbuilder has no API to remove a send handler: the lists are restored in place.
+        return cls(
+            turn_state=dict(context.turn_state),
+            on_send=list(context._on_send_activities),
+            on_update=list(context._on_update_activity),
+            on_delete=list(context._on_delete_activity),
+            activity=copy.deepcopy(context.activity),
+            responded=context.responded,
+            buffered=len(context.buffered_reply_activities),
+        )
+
+    def restore_handlers(self, context: TurnContext) -> None:
+        """Drop the handlers the attempt's middleware added, so a send goes to the channel."""
+        context._on_send_activities[:] = self.on_send
+        context._on_update_activity[:] = self.on_update
+        context._on_delete_activity[:] = self.on_delete
+
+    def restore(self, context: TurnContext) -> None:
+        """Back to the turn as it arrived: no cached state, insights or held replies."""
+        self.restore_handlers(context)
+        context.turn_state.clear()
+        context.turn_state.update(self.turn_state)
+        context.activity = copy.deepcopy(self.activity)
+        context._responded = self.responded  # the setter refuses False
+        del context.buffered_reply_activities[self.buffered :]
+
+
+class TurnGuard(Middleware):
+    """The outermost middleware: per-conversation lock, retry on lost races, send after save."""
+
+    def __init__(
+        self,
+        *,
+        attempts: int = DEFAULT_ATTEMPTS,
+        backoff_s: float = DEFAULT_BACKOFF_S,
+        locks: ConversationLocks | None = None,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self.locks = locks if locks is not None else ConversationLocks()
+        self.retries = 0  # turns re-run after a lost race, for logs and tests
+        self.failures = 0  # turns given up on (store unreachable or too many lost races)
+
+    async def on_turn(self, context: TurnContext, logic: Logic) -> None:
+        key = conversation_key(context.activity)
+        if key is None:
+            await self._run(context, logic)
+            return
+        async with self.locks.hold(key):
+            await self._run(context, logic)
+
+    async def _run(self, context: TurnContext, logic: Logic) -> None:
+        snapshot = _Snapshot.take(context)
+        for attempt in range(1, self.attempts + 1):
+            held: list[Activity] = []
+            context.turn_state[HELD_KEY] = held
+            try:
+                await logic()
+            except StateConflictError as error:
+                language = context.turn_state.get(LANGUAGE_KEY)
+                snapshot.restore(context)
+                if attempt < self.attempts:
+                    self.retries += 1
+                    log.info(
+                        "turn lost a state race, running it again conversation=%s attempt=%d key=%s",
+                        _conversation_id(context), attempt, error.key,
+                    )
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                self.failures += 1
+                log.error(
+                    "turn lost %d state races in a row, giving up conversation=%s key=%s",
+                    attempt, _conversation_id(context), error.key,
+                )
+                await self._tell(context, language, _too_busy)
+                return
+            except StorageUnavailableError as error:
+                language = context.turn_state.get(LANGUAGE_KEY)
+                snapshot.restore(context)
+                self.failures += 1
+                log.error(
+                    "state store unavailable conversation=%s error=%s", _conversation_id(context), error
+                )
+                await self._tell(context, language, _cannot_save)
+                return
+            except BaseException:
+                snapshot.restore(context)  # on_turn_error then sees the turn as it arrived
+                raise
+            snapshot.restore_handlers(context)
+            context.turn_state.pop(HELD_KEY, None)
+            if held:
+                await context.send_activities(held)
+            return
+
+    def _backoff(self, attempt: int) -> float:
+        """None after the first loss (the loser re-reads first), then random and growing."""
+        if attempt == 1:
+            return 0.0
+        return random.uniform(0, min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 2)))
+
+    async def _tell(
+        self, context: TurnContext, language: str | None, text: Callable[[TurnContext], str]
+    ) -> None:
+        """Send one message about the failed turn, in the conversation's language when known."""
+        context.turn_state[LANGUAGE_KEY] = language or _locale_language(context.activity)
+        try:
+            await context.send_activity(MessageFactory.text(text(context)))
+        except (TimeoutError, OSError, ConnectorError) as error:
+            log.warning("could not tell the user the turn failed: %s", type(error).__name__)
+
+
+class TurnCapture(Middleware):
+    """The innermost middleware: holds the turn's replies for TurnGuard; counts user messages.
+
+    Installed after the pipeline, so its send handler runs after the pipeline's (which
+    translates): what it holds is what the user will see.
+    """
+
+    def __init__(self, bot_state: BotState) -> None:
+        self._state = bot_state
+
+    async def on_turn(self, context: TurnContext, logic: Logic) -> None:
+        held: list[Activity] | None = context.turn_state.get(HELD_KEY)
+        if held is not None:
+
+            async def hold(
+                ctx: TurnContext, activities: list[Activity], send_next: Logic
+            ) -> list[ResourceResponse]:
+                await send_next()
+                responses = [ResourceResponse(id="") for _ in activities]
+                held.extend(activities)
+                # botbuilder sends whatever is left in this list once the handlers return.
+                activities.clear()
+                return responses
+
+            context.on_send_activities(hold)
+        if context.activity.type == ActivityTypes.message:
+            profile = await self._state.conversation(context)
+            profile.turns += 1
+        await logic()
+
+
+class HoldingCloudAdapter(CloudAdapter):
+    """CloudAdapter that accepts a send emptied by TurnCapture (the stock one raises)."""
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        if not activities:
+            return []
+        return await super().send_activities(context, activities)
+
+
+def _cannot_save(context: TurnContext) -> str:
+    return t(context, "I can't save our conversation right now, so I didn't act on your last message. "
+                      "Please try again in a minute.")
+
+
+def _too_busy(context: TurnContext) -> str:
+    return t(context, "Several of your messages arrived at the same time and I couldn't keep up. "
+                      "Please send your last message again.")
+
+
+def _conversation_id(context: TurnContext) -> str:
+    conversation = context.activity.conversation
+    return conversation.id if conversation is not None and conversation.id else "?"
+
+
+def _locale_language(activity: Activity) -> str:
+    return (activity.locale or "en").replace("_", "-").split("-")[0].lower()

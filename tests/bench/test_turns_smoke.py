@@ -1,0 +1,101 @@
+"""The turn bench's machinery works end to end: servers start, turns are counted, none lost.
+
+Figures are not asserted (the machine is shared); only counts that could be wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bench import turns
+from bench.emulators_process import EmulatorProcess, EmulatorSpec, round_trips, sequential_waves
+from tests.emulators.__main__ import FaultSpecError, RotatingFaultPlan, parse_fault
+from tests.emulators.faults import Fault, FaultKind
+
+
+def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
+    turns.main([
+        "--conversations", "1", "--concurrency", "1", "--turns", "1",
+        "--only", "floor", "ANALYSIS=off", "--results", str(tmp_path),
+    ])
+
+    report = json.loads((tmp_path / "turns.json").read_text())
+    rows = {row["name"]: row for row in report["rows"]}
+    assert set(rows) == {"floor: bare aiohttp", "showcase, BOT_ANALYSIS=off"}
+    for row in rows.values():
+        assert row["turns"] == 1
+        assert row["lost"] == 0
+        assert row["errors"] == 0
+
+
+def test_azure_rows_point_the_bot_at_the_emulators_azure_first() -> None:
+    rows = {row.name: row for row in turns.default_rows()}
+    slow = rows["showcase, Azure emulators +100 ms"]
+    failing = rows["showcase, Azure emulators failing"]
+
+    assert slow.emulator == EmulatorSpec(latency_s=0.1)
+    assert failing.emulator is not None and failing.emulator.faults
+    for row in (slow, failing):
+        assert row.env["BOT_LANGUAGE_ENGINES"] == "azure,local"
+        assert row.env["BOT_TRANSLATION_ENGINES"] == "azure,local"
+    assert failing.env["BOT_TURN_BUDGET_MS"] == str(failing.budget_ms)
+    # Every --faults entry of the failing row parses.
+    assert all(parse_fault(spec) is not None or spec == "ok" for spec in failing.emulator.faults.split(","))
+
+
+def test_fault_specs_parse_to_faults() -> None:
+    assert parse_fault("ok") is None
+    assert parse_fault("latency:1.5") == Fault.latency(1.5)
+    assert parse_fault("429:2") == Fault.rate_limited(2)
+    assert parse_fault("503") == Fault.server_error(503)
+    assert parse_fault("drop:0.4").kind is FaultKind.RESET
+    with pytest.raises(FaultSpecError):
+        parse_fault("404")
+    with pytest.raises(FaultSpecError):
+        parse_fault("latency:soon")
+
+
+def test_rotating_plan_cycles_and_answers_ok_with_the_latency() -> None:
+    latency = Fault.latency(0.1)
+    plan = RotatingFaultPlan([None, Fault.server_error(500)], latency)
+
+    taken = [plan.take("/translate", None) for _ in range(4)]
+
+    assert taken == [latency, Fault.server_error(500), latency, Fault.server_error(500)]
+
+
+def test_sequential_waves_split_where_a_request_waited_for_an_answer() -> None:
+    log = [
+        {"t": 0.000, "service": "language", "kind": "LanguageDetection", "items": 1},
+        {"t": 0.004, "service": "translator", "kind": "/translate", "items": 1},
+        {"t": 0.105, "service": "translator", "kind": "/translate", "items": 8},
+    ]
+
+    waves = sequential_waves(log, gap_s=0.06)
+
+    assert [len(wave) for wave in waves] == [2, 1]
+    assert round_trips(log).per_kind == {"language LanguageDetection": 1, "translator /translate": 2}
+
+
+async def test_emulator_process_logs_requests_and_rotates_faults() -> None:
+    spec = EmulatorSpec(latency_s=0.0, faults="ok,503")
+    body = {"inputs": [{"text": "hola", "targets": [{"language": "en"}]}]}
+    async with EmulatorProcess(spec, turns.ROOT) as emulators, aiohttp.ClientSession() as session:
+        url = f"{emulators.bot_env['AZURE_TRANSLATOR_ENDPOINT']}/translate?api-version=2026-06-06"
+        headers = {"Ocp-Apim-Subscription-Key": emulators.bot_env["AZURE_TRANSLATOR_KEY"]}
+        statuses = []
+        for _ in range(2):
+            async with session.post(url, json=body, headers=headers) as response:
+                statuses.append(response.status)
+        log = await emulators.log()
+        faults = await emulators.faults()
+
+    assert statuses == [200, 503]
+    assert [(entry["service"], entry["kind"], entry["items"]) for entry in log] == [
+        ("translator", "/translate", 1), ("translator", "/translate", 1),
+    ]
+    assert faults["translator"] == {"status503": 1}
