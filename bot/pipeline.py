@@ -109,6 +109,7 @@ class PipelineMiddleware(Middleware):
         self._quick_detector = _quick_detector(engines)
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
+        deadline = asyncio.get_running_loop().time() + self._options.turn_budget_s
         profile = await self._state.conversation(context)
         user = await self._state.user(context)
         enabled = self._engines is not None and self._options.analysis and not user.analysis_opt_out
@@ -148,7 +149,7 @@ class PipelineMiddleware(Middleware):
             await logic()
         finally:
             if buffer:
-                await self._translate_outgoing(context, buffer)
+                await self._translate_outgoing(context, buffer, deadline)
                 flushing = True
                 await context.send_activities(buffer)
 
@@ -321,8 +322,14 @@ class PipelineMiddleware(Middleware):
 
     # --- outgoing ---------------------------------------------------------------
 
-    async def _translate_outgoing(self, context: TurnContext, activities: Sequence[Activity]) -> None:
-        """Translate every not-yet-localized text of the turn in one batched call."""
+    async def _translate_outgoing(
+        self, context: TurnContext, activities: Sequence[Activity], deadline: float
+    ) -> None:
+        """Translate every not-yet-localized text of the turn in one batched call.
+
+        Bounded by what is left of the turn budget (at least 50 ms): past it, the
+        replies go out as written rather than late.
+        """
         assert self._engines is not None
         language = context.turn_state.get(LANGUAGE_KEY, self._options.working_language)
         keep = outgoing(context)
@@ -333,9 +340,14 @@ class PipelineMiddleware(Middleware):
             return
         masked = [protect(text, keep.verbatim) for _, text in slots]
         try:
-            results = await self._engines.translation.translate(
-                [item.text for item in masked], to=language, source=self._options.working_language
-            )
+            remaining = max(0.05, deadline - asyncio.get_running_loop().time())
+            async with asyncio.timeout(remaining):
+                results = await self._engines.translation.translate(
+                    [item.text for item in masked], to=language, source=self._options.working_language
+                )
+        except TimeoutError:
+            log.warning("outgoing translation ran past the turn budget; sending replies as written")
+            return
         except EngineError as error:
             log.warning("outgoing translation failed: %s", error)
             return

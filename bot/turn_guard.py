@@ -49,26 +49,29 @@ def conversation_key(activity: Activity) -> str | None:
 
 
 @dataclass
-class _Entry:
+class ConversationSlot:
+    """A conversation's lock, and how long its last lost attempt took (0: no race seen lately)."""
+
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0  # turns holding or waiting for the lock
+    lost_attempt_s: float = 0.0
 
 
 class ConversationLocks:
     """One asyncio.Lock per conversation, dropped as soon as no turn holds or awaits it."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[str, ConversationSlot] = {}
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str) -> AsyncIterator[ConversationSlot]:
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _Entry()
+            entry = self._entries[key] = ConversationSlot()
         entry.users += 1
         try:
             async with entry.lock:
-                yield
+                yield entry
         finally:
             entry.users -= 1
             if entry.users == 0:
@@ -140,19 +143,26 @@ class TurnGuard(Middleware):
     async def on_turn(self, context: TurnContext, logic: Logic) -> None:
         key = conversation_key(context.activity)
         if key is None:
-            await self._run(context, logic)
+            await self._run(context, logic, ConversationSlot())
             return
-        async with self.locks.hold(key):
-            await self._run(context, logic)
+        async with self.locks.hold(key) as slot:
+            if slot.lost_attempt_s:
+                # Another replica is racing on this conversation: a turn it must re-run goes
+                # first (it retries at once), so a burst cannot starve one turn.
+                await asyncio.sleep(random.uniform(0.5, 1.0) * slot.lost_attempt_s)
+            await self._run(context, logic, slot)
 
-    async def _run(self, context: TurnContext, logic: Logic) -> None:
+    async def _run(self, context: TurnContext, logic: Logic, slot: ConversationSlot) -> None:
         snapshot = _Snapshot.take(context)
+        loop = asyncio.get_running_loop()
         for attempt in range(1, self.attempts + 1):
             held: list[Activity] = []
             context.turn_state[HELD_KEY] = held
+            started = loop.time()
             try:
                 await logic()
             except StateConflictError as error:
+                slot.lost_attempt_s = min(MAX_BACKOFF_S, loop.time() - started)
                 language = context.turn_state.get(LANGUAGE_KEY)
                 snapshot.restore(context)
                 if attempt < self.attempts:

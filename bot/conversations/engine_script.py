@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.contracts import SUPPORTED_LANGUAGES
 from adapters.fakes import FakeEngines, FakeSafetyChecker, engine_error
 from bot.conversations.model import Conversation, EngineStep
 
@@ -34,3 +35,10 @@ def apply_engine_step(engines: FakeEngines, step: EngineStep) -> None:
         engines.sentiment.script(step.text, label=step.outcome, score=step.score or 0.95)
     else:
         engines.translation.script(step.text, to=step.target, translation=step.outcome)
+
+
+def apply_user_language(engines: FakeEngines, locale: str | None) -> None:
+    """`language: es` means the user writes Spanish: texts the fakes don't recognise read as Spanish."""
+    language = (locale or "").split("-")[0].lower()
+    if language in SUPPORTED_LANGUAGES:
+        engines.language.default_language = language

@@ -12,7 +12,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
 from adapters.fakes import FakeEngines
-from bot.conversations.engine_script import apply_engine_step, fake_engines_for
+from bot.conversations.engine_script import apply_engine_step, apply_user_language, fake_engines_for
 from bot.conversations.model import Conversation, EngineStep, Outcome
 from bot.conversations.runner import TurnFailed, replay, resolve_members
 
@@ -55,6 +55,8 @@ class InProcessChannel:
         self.adapter.on_turn_error = target.on_turn_error
 
     async def send(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
+        if self._engines is not None:
+            apply_user_language(self._engines, activity.get("locale"))
         incoming = Activity().deserialize(resolve_members(activity, BOT, USER))
         self.adapter.activity_buffer.clear()
         try:

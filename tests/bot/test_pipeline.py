@@ -249,3 +249,12 @@ async def test_a_wrong_local_guess_is_corrected_by_the_remote_engine(fakes: Fake
     assert [call.language for call in fakes.sentiment.calls] == ["es", "pt"]
     assert insights.sentiment is not None and insights.sentiment.language == "pt"
     assert any("re-analysed" in note for note in insights.notes)
+
+
+async def test_outgoing_translation_is_bounded_by_the_turn_budget(fakes: FakeEngines, engines: Engines) -> None:
+    fakes.language.script("hola, ¿me ayudas con algo?", language="es")
+    fakes.translation.script("ok", to="es", translation="vale", delay=5.0)
+    recorder = Recorder()
+    adapter, _ = make_adapter(engines, recorder, turn_budget_s=0.3)
+    await adapter.send("hola, ¿me ayudas con algo?")
+    assert adapter.get_next_activity().text == "ok"  # sent as written rather than late
