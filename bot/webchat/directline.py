@@ -362,16 +362,17 @@ class DirectLineEndpoint:
         task.add_done_callback(self._tasks.discard)
 
     async def shutdown(self, app: web.Application | None = None) -> None:
-        """Close open streams so the server can stop at once."""
-        for ws in list(self._sockets):
-            await ws.close(code=1001, message=b"server shutdown")
-
-    async def close(self) -> None:
+        """Stop background turns and close open streams, so the server can stop at once."""
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"server shutdown")
+
+    async def close(self) -> None:
+        await self.shutdown()
         await self.gateway.close()
 
 
