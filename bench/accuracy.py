@@ -9,15 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from adapters.config import EngineConfig
+from adapters.config import AzureLanguageConfig, EngineConfig
 from adapters.contracts import LanguageDetector, SentimentAnalyzer, SentimentLabel
 from bench.train_sentiment_head import DEFAULT_DATA, XLMT_LANGUAGES, load_split
 
@@ -27,32 +28,36 @@ LABELS = (SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITI
 
 @dataclass(frozen=True)
 class EngineSet:
-    """The engines measured under one name, and how to release them."""
+    """The language and sentiment engines measured under one name, and how to release them."""
 
     name: str
     language: LanguageDetector
     sentiment: SentimentAnalyzer
-    close: Callable[[], None]
+    close: Callable[[], Awaitable[None]]
 
 
-def build_local(config: EngineConfig) -> EngineSet:
-    """The offline engines, sharing one bounded executor as the bot does."""
-    from adapters.executor import BoundedExecutor
-    from adapters.local_language import LocalLanguageDetector
-    from adapters.local_sentiment import LocalSentimentAnalyzer
+def build_chain(order: tuple[str, ...], timeout_s: float) -> EngineSet:
+    """The configured fallback chains (adapters.engines), e.g. ("local",) or ("azure", "local").
 
-    executor = BoundedExecutor(config.executor_workers, name="bench")
-    return EngineSet(
-        name="local",
-        language=LocalLanguageDetector(config.supported_languages, executor=executor),
-        sentiment=LocalSentimentAnalyzer(config.supported_languages, executor=executor),
-        close=executor.shutdown,
+    The per-call budget is generous here: this bench measures accuracy, the turn
+    bench measures latency under budget.
+    """
+    from adapters.engines import build_engines
+
+    config = EngineConfig(
+        language_engines=order, sentiment_engines=order, translation_engines=("local",),
+        call_timeout_s=timeout_s, azure_language=azure_language_from_env(),
     )
+    engines = build_engines(config)
+    return EngineSet("+".join(order), engines.language, engines.sentiment, engines.close)
 
 
-# Engine sets by name; an Azure or chained set plugs in here through the adapters' own
-# engine construction (anything that yields a LanguageDetector and a SentimentAnalyzer).
-BUILDERS: dict[str, Callable[[EngineConfig], EngineSet]] = {"local": build_local}
+def azure_language_from_env() -> AzureLanguageConfig | None:
+    """Azure AI Language settings when AZURE_LANGUAGE_ENDPOINT is set (key optional)."""
+    endpoint = os.environ.get("AZURE_LANGUAGE_ENDPOINT", "")
+    if not endpoint:
+        return None
+    return AzureLanguageConfig(endpoint, os.environ.get("AZURE_LANGUAGE_KEY") or None)
 
 
 def _latency(samples: Sequence[float]) -> dict[str, float]:
@@ -112,7 +117,7 @@ def macro_f1(gold: np.ndarray, pred: np.ndarray) -> float:
 
 
 async def sentiment_accuracy(
-    engine: SentimentAnalyzer, data_dir: Path, split: str, limit: int | None, batch: int = 32
+    engine: SentimentAnalyzer, data_dir: Path, split: str, limit: int | None, batch: int = 16
 ) -> dict[str, object]:
     """3-class accuracy, macro-F1 and confident-half accuracy per language (mixed counts wrong)."""
     per_language: dict[str, dict[str, float]] = {}
@@ -184,29 +189,31 @@ def print_tables(name: str, language: dict, sentiment: dict) -> None:
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    config = EngineConfig()
     report: dict[str, object] = {"data": str(args.data), "engines": {}}
-    for name in args.engines.split(","):
-        if name not in BUILDERS:
-            raise SystemExit(f"--engines: unknown engine set {name!r}; known: {sorted(BUILDERS)}")
-        engines = BUILDERS[name](config)
+    languages = EngineConfig().supported_languages
+    for spec in args.engines or ["local"]:
+        engines = build_chain(tuple(spec.split(",")), args.timeout)
         try:
             language = {} if args.skip_language else await language_accuracy(
-                engines.language, args.data, config.supported_languages, args.limit)
+                engines.language, args.data, languages, args.limit)
             sentiment = {} if args.skip_sentiment else await sentiment_accuracy(
                 engines.sentiment, args.data, args.split, args.limit)
         finally:
-            await engines.language.close()
-            await engines.sentiment.close()
-            engines.close()
-        print_tables(name, language, sentiment)
-        report["engines"][name] = {"language": language, "sentiment": sentiment}  # type: ignore[index]
+            await engines.close()
+        print_tables(engines.name, language, sentiment)
+        report["engines"][engines.name] = {  # type: ignore[index]
+            "language": language, "sentiment": sentiment,
+        }
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--engines", default="local", help="comma-separated engine sets")
+    parser.add_argument(
+        "--engines", action="append",
+        help="one chain as a comma-separated engine order (repeatable); default: local",
+    )
+    parser.add_argument("--timeout", type=float, default=60.0, help="per-call budget, seconds")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--split", default="test", choices=("val", "test"),
                         help="sentiment split (final figures: test)")

@@ -85,10 +85,17 @@ def decide_language(
     working_language: str,
     min_confidence: float,
     switch_confidence: float,
+    own_phrase: bool = False,
 ) -> LanguageChoice:
-    """Apply the conversation-language rules to one message."""
+    """Apply the conversation-language rules to one message.
+
+    `own_phrase` is True when the message is exactly one of the bot's own localized
+    texts in the conversation language (a tapped button): it never switches.
+    """
     if explicit and known:
         return LanguageChoice(known, LanguageDecision.EXPLICIT, note=f"you chose {known}")
+    if known and own_phrase:
+        return LanguageChoice(known, LanguageDecision.KEPT, note="one of my own buttons or phrases")
     fallback = known or hint or working_language
     fallback_decision = (
         LanguageDecision.KEPT if known else LanguageDecision.HINT if hint else LanguageDecision.DEFAULT
@@ -115,6 +122,13 @@ def decide_language(
     if sure:
         note = f"detected ({detection.score:.2f})"
         return LanguageChoice(detection.language, LanguageDecision.DETECTED, note=note)
+    if hint and (
+        detection.language == hint
+        or any(alternative.language == hint for alternative in detection.alternatives)
+        or is_single_word(text)
+    ):
+        # Unsure, but the channel's locale fits: a Spanish "hola" needs no question.
+        return LanguageChoice(hint, LanguageDecision.HINT, note=f"unsure ({detection.score:.2f}); the locale fits")
     guess = hint or detection.language
     reason = "engines disagree" if disagreement else f"low confidence ({detection.score:.2f})"
     return LanguageChoice(guess, LanguageDecision.UNCERTAIN, ask=True, note=f"unsure: {reason}")

@@ -34,7 +34,7 @@ from adapters.contracts import (
 from bot.language_rules import LanguageChoice, decide_language, locale_hint
 from bot.protect import protect
 from bot.state import BotState, ConversationProfile
-from dialogs.i18n import OutgoingTexts, outgoing
+from dialogs.i18n import OutgoingTexts, is_own_phrase, outgoing
 from dialogs.insights import (
     INSIGHTS_KEY,
     LANGUAGE_KEY,
@@ -190,6 +190,7 @@ class PipelineMiddleware(Middleware):
             decide_language, known=profile.language, explicit=profile.language_explicit, hint=hint,
             working_language=options.working_language, min_confidence=options.min_confidence,
             switch_confidence=options.switch_confidence,
+            own_phrase=bool(profile.language) and is_own_phrase(profile.language, text),
         )
         try:
             async with asyncio.timeout(options.turn_budget_s):

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
 from bot.state import BotState
 from bot.teams_mentions import MentionMiddleware
+from bot.transcripts import install_transcript_logging
 from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
 
 log = logging.getLogger("bot.runtime")
@@ -66,7 +67,9 @@ async def build_runtime(
     adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
-    adapter.use(TurnCapture(state))  # innermost: holds the replies until state is saved
+    adapter.use(TurnCapture(state))  # holds the replies until state is saved
+    if settings.transcript_dir is not None:
+        install_transcript_logging(adapter, settings.transcript_dir)  # last: records what is sent
     bot = ShowcaseBot(state, settings.languages, settings.working_language)
     install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
     runtime = Runtime(settings, adapter, bot, storage, state, engines)

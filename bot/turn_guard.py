@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,11 +31,10 @@ from dialogs.insights import LANGUAGE_KEY
 log = logging.getLogger("bot.turn_guard")
 
 HELD_KEY = "showcase.turn_guard.held"  # the attempt's outgoing activities, set by TurnGuard
-# Each lost race means another replica finished a turn of this conversation, so a turn
-# only loses again and again while turns keep arriving elsewhere at the same moment.
-DEFAULT_ATTEMPTS = 10
-DEFAULT_BACKOFF_S = 0.005  # later retries wait at random up to this, doubling, capped below
-MAX_BACKOFF_S = 0.1
+# Each lost race means another writer finished a turn of this conversation (or of this
+# user) in the meantime, so a turn gives up only after 11 such turns finished elsewhere
+# while it ran: a burst of 20 turns split over two replicas can never get there.
+DEFAULT_ATTEMPTS = 12
 
 Logic = Callable[[], Awaitable[Any]]
 
@@ -49,29 +47,26 @@ def conversation_key(activity: Activity) -> str | None:
 
 
 @dataclass
-class ConversationSlot:
-    """A conversation's lock, and how long its last lost attempt took (0: no race seen lately)."""
-
+class _Entry:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     users: int = 0  # turns holding or waiting for the lock
-    lost_attempt_s: float = 0.0
 
 
 class ConversationLocks:
     """One asyncio.Lock per conversation, dropped as soon as no turn holds or awaits it."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, ConversationSlot] = {}
+        self._entries: dict[str, _Entry] = {}
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[ConversationSlot]:
+    async def hold(self, key: str) -> AsyncIterator[None]:
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = ConversationSlot()
+            entry = self._entries[key] = _Entry()
         entry.users += 1
         try:
             async with entry.lock:
-                yield entry
+                yield
         finally:
             entry.users -= 1
             if entry.users == 0:
@@ -129,13 +124,11 @@ class TurnGuard(Middleware):
         self,
         *,
         attempts: int = DEFAULT_ATTEMPTS,
-        backoff_s: float = DEFAULT_BACKOFF_S,
         locks: ConversationLocks | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.attempts = attempts
-        self.backoff_s = backoff_s
         self.locks = locks if locks is not None else ConversationLocks()
         self.retries = 0  # turns re-run after a lost race, for logs and tests
         self.failures = 0  # turns given up on (store unreachable or too many lost races)
@@ -143,26 +136,19 @@ class TurnGuard(Middleware):
     async def on_turn(self, context: TurnContext, logic: Logic) -> None:
         key = conversation_key(context.activity)
         if key is None:
-            await self._run(context, logic, ConversationSlot())
+            await self._run(context, logic)
             return
-        async with self.locks.hold(key) as slot:
-            if slot.lost_attempt_s:
-                # Another replica is racing on this conversation: a turn it must re-run goes
-                # first (it retries at once), so a burst cannot starve one turn.
-                await asyncio.sleep(random.uniform(0.5, 1.0) * slot.lost_attempt_s)
-            await self._run(context, logic, slot)
+        async with self.locks.hold(key):
+            await self._run(context, logic)
 
-    async def _run(self, context: TurnContext, logic: Logic, slot: ConversationSlot) -> None:
+    async def _run(self, context: TurnContext, logic: Logic) -> None:
         snapshot = _Snapshot.take(context)
-        loop = asyncio.get_running_loop()
         for attempt in range(1, self.attempts + 1):
             held: list[Activity] = []
             context.turn_state[HELD_KEY] = held
-            started = loop.time()
             try:
                 await logic()
             except StateConflictError as error:
-                slot.lost_attempt_s = min(MAX_BACKOFF_S, loop.time() - started)
                 language = context.turn_state.get(LANGUAGE_KEY)
                 snapshot.restore(context)
                 if attempt < self.attempts:
@@ -171,8 +157,7 @@ class TurnGuard(Middleware):
                         "turn lost a state race, running it again conversation=%s attempt=%d key=%s",
                         _conversation_id(context), attempt, error.key,
                     )
-                    await asyncio.sleep(self._backoff(attempt))
-                    continue
+                    continue  # at once: the other writer is done, so fresh state is there now
                 self.failures += 1
                 log.error(
                     "turn lost %d state races in a row, giving up conversation=%s key=%s",
@@ -197,12 +182,6 @@ class TurnGuard(Middleware):
             if held:
                 await context.send_activities(held)
             return
-
-    def _backoff(self, attempt: int) -> float:
-        """None after the first loss (the loser re-reads first), then random and growing."""
-        if attempt == 1:
-            return 0.0
-        return random.uniform(0, min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 2)))
 
     async def _tell(
         self, context: TurnContext, language: str | None, text: Callable[[TurnContext], str]

@@ -50,6 +50,17 @@ def _catalog(language: str) -> dict[str, str]:
     }
 
 
+@functools.cache
+def _own_phrases(language: str) -> frozenset[str]:
+    texts = _catalog(language).values() if language != SOURCE_LANGUAGE else _catalog("en").keys()
+    return frozenset(text.strip().casefold() for text in texts if "{" not in text)
+
+
+def is_own_phrase(language: str, text: str) -> bool:
+    """True when `text` is exactly one of the bot's own texts (e.g. a button) in `language`."""
+    return text.strip().casefold() in _own_phrases(language)
+
+
 def has_catalog(language: str) -> bool:
     return language == SOURCE_LANGUAGE or bool(_catalog(language))
 

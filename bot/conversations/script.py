@@ -59,11 +59,11 @@ def parse_script(text: str, source: Path | str = "<script>") -> list[Conversatio
     """Every conversation in a `.chat` text (separated by `---` lines)."""
     path = Path(source)
     conversations: list[Conversation] = []
-    builder = _Builder(path, default_name=path.stem, index=0)
+    builder = _Builder(path, default_name=path.stem)
     for number, raw in enumerate(text.splitlines(), start=1):
         if raw.strip() == "---":
             conversations.extend(builder.finish())
-            builder = _Builder(path, default_name=f"{path.stem}#{len(conversations) + 1}", index=number)
+            builder = _Builder(path, default_name=f"{path.stem}#{len(conversations) + 1}")
             continue
         builder.feed(raw, number)
     conversations.extend(builder.finish())
@@ -80,7 +80,6 @@ class _Builder:
 
     path: Path
     default_name: str
-    index: int
     title: str = ""
     locale: str | None = None
     first_locale: str | None = None

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import BodyPartReader, WSMsgType, web
 from botbuilder.schema import Activity
-from msrest.exceptions import DeserializationError
+from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.webchat.gateway import BotGateway
 from bot.webchat.store import Conversation, ConversationStore, StoredAttachment, UnknownConversation
@@ -334,7 +334,7 @@ class DirectLineEndpoint:
             raise _error(400, "BadArgument", f"not a valid activity: {error}") from None
         try:
             await self._run_turn(parsed)
-        except (OSError, TimeoutError, PermissionError) as error:
+        except (OSError, TimeoutError, PermissionError, ClientRequestError, HttpOperationError) as error:
             log.error("bot turn failed conversation=%s error=%s", conversation.id, type(error).__name__)
             raise _error(502, "BotError", "the bot could not process the activity") from None
 
@@ -353,7 +353,8 @@ class DirectLineEndpoint:
         }
         try:
             await self._run_turn(Activity().deserialize(update))
-        except (OSError, TimeoutError, PermissionError, web.HTTPException) as error:
+        except (OSError, TimeoutError, PermissionError, ClientRequestError, HttpOperationError,
+                web.HTTPException) as error:
             log.error("welcome turn failed conversation=%s error=%s", conversation.id, type(error).__name__)
 
     def _spawn(self, coroutine: Awaitable[None]) -> None:

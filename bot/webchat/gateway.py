@@ -58,6 +58,9 @@ class BotGateway:
         client = self._clients.get(service_url)
         if client is None:
             client = ConnectorClient(LoopbackCredentials(self.app_id, self.key), base_url=service_url)
+            # Loopback to this same process: a refused connection means it is stopping, so don't
+            # retry with backoff (msrest's default would hold shutdown for seconds).
+            client.config.retry_policy.retries = 0
             self._clients[service_url] = client
         return client
 

@@ -77,3 +77,16 @@ def test_locale_is_only_a_hint() -> None:
     assert locale_hint("xx-YY", ("en", "es")) is None
     choice = decide("Good morning, I need some help", detected("en", 0.98), hint="es")
     assert choice.language == "en"
+
+
+def test_unsure_single_word_with_a_fitting_locale_needs_no_question() -> None:
+    choice = decide("hola", detected("pt", 0.3), hint="es")
+    assert (choice.language, choice.ask) == ("es", False)
+
+
+def test_a_tapped_button_of_the_conversation_language_never_switches() -> None:
+    choice = decide_language(
+        "Dar mi opinión", detected("en", 0.95), known="es", explicit=False, hint=None,
+        working_language="en", min_confidence=0.5, switch_confidence=0.8, own_phrase=True,
+    )
+    assert (choice.language, choice.decision) == ("es", LanguageDecision.KEPT)

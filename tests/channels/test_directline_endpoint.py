@@ -10,6 +10,7 @@ import aiohttp
 import pytest
 
 from bot.app import create_app
+from bot.webchat.routes import ENDPOINT
 from bot.webchat.tokens import TokenError, TokenIssuer
 from tests.conftest import make_settings, serve
 
@@ -220,5 +221,23 @@ async def test_endpoint_works_when_the_bot_has_an_app_id(http):
         later = await until(lambda r: len(r["activities"]) >= 2,
                             lambda: activities(http, base, conversation, welcomed["watermark"]))
         assert later["activities"][1]["from"]["role"] == "bot"
+    finally:
+        await runner.cleanup()
+
+
+async def test_stream_sends_empty_keep_alives_while_idle(http):
+    app = create_app(make_settings(BOT_ANALYSIS="off"))
+    app[ENDPOINT].keepalive_s = 0.05
+    runner, base = await serve(app)
+    try:
+        conversation = await start(http, base)
+        data: list[str] = []
+        async with http.ws_connect(conversation["streamUrl"]) as ws:
+            for _ in range(400):  # bounded: at most 400 messages
+                data.append((await ws.receive(timeout=10)).data)
+                if "" in data and any(item for item in data):
+                    break
+        assert "" in data  # keep-alive
+        assert json.loads(next(item for item in data if item))["activities"]  # and the welcome
     finally:
         await runner.cleanup()

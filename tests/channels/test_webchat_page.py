@@ -19,7 +19,7 @@ from tests.channels.conftest import (
 BOT_BUBBLES = ".webchat__bubble:not(.webchat__bubble--from-user) .webchat__bubble__content"
 USER_BUBBLES = ".webchat__bubble--from-user .webchat__bubble__content"
 
-# Flip to True once the dialogs answer Spanish in Spanish (the lead enables it when they land).
+# The dialogs answer Spanish in Spanish (checked with looks_spanish); set False only to debug the transport.
 ASSERT_SPANISH_REPLY = True
 
 

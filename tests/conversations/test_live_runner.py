@@ -84,3 +84,14 @@ async def test_an_unreadable_file_exits_with_2(tmp_path: Path):
     code, output = await cli("run", str(broken), "--url", "http://127.0.0.1:9/api/messages")
     assert code == 2
     assert "broken.chat:2: bad regular expression" in output
+
+
+def test_without_url_the_command_runs_in_process_and_check_only_parses(capsys):
+    from bot.conversations.cli import main
+
+    assert main(["check", str(SMOKE)]) == 0
+    assert "1 conversation(s) read without errors" in capsys.readouterr().out
+    assert main(["run", str(SMOKE), "--show"]) == 0
+    shown = capsys.readouterr().out
+    assert "PASS smoke - welcome, help, a person" in shown
+    assert "| = | bot: event handoff.initiate" in shown

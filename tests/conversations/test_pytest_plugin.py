@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from importlib.metadata import entry_points
 
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# With the pytest11 entry point installed the plugin loads by itself; `-p` would register it twice.
+INSTALLED = any(e.name == "showcase_conversations" for e in entry_points(group="pytest11"))
+PLUGIN = () if INSTALLED else ("-p", "bot.conversations.pytest_plugin")
 
 QUIET = "asyncio_default_fixture_loop_scope = function\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
 
@@ -71,14 +76,14 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_a_passing_script_is_one_passing_test(project: pytest.Pytester):
     project.makefile(".chat", greet=PASSING)
-    result = project.runpytest("-p", "bot.conversations.pytest_plugin", "-v")
+    result = project.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*greet.chat::greets and echoes PASSED*"])
 
 
 def test_a_wrong_expectation_fails_with_expected_and_actual_side_by_side(project: pytest.Pytester):
     project.makefile(".chat", wrong=WRONG)
-    result = project.runpytest("-p", "bot.conversations.pytest_plugin")
+    result = project.runpytest(*PLUGIN)
     result.assert_outcomes(failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
@@ -99,7 +104,7 @@ def test_a_wrong_expectation_fails_with_expected_and_actual_side_by_side(project
 
 def test_an_unexpected_extra_reply_fails_unless_the_script_allows_any(project: pytest.Pytester):
     project.makefile(".chat", extra="user: hi\n", anything="user: hi\nbot: ...\n")
-    result = project.runpytest("-p", "bot.conversations.pytest_plugin", "-v")
+    result = project.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*anything.chat::anything PASSED*", "*| + | bot: echo: hi*"])
 
@@ -119,7 +124,7 @@ def test_a_transcript_replays_on_the_fake_engines_when_configured(project: pytes
     project.makefile(".transcript", recorded=json.dumps(activities))
     broken = [*activities[:4], {**activities[4], "attachments": [{"contentType": "image/png"}]}]
     project.makefile(".transcript", broken=json.dumps(broken))
-    result = project.runpytest("-p", "bot.conversations.pytest_plugin", "-v")
+    result = project.runpytest(*PLUGIN, "-v")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         ["*broken.transcript::broken FAILED*", "*recorded.transcript::recorded PASSED*",
@@ -130,7 +135,7 @@ def test_a_transcript_replays_on_the_fake_engines_when_configured(project: pytes
 
 def test_a_broken_file_is_a_collection_error_naming_the_line(project: pytest.Pytester):
     project.makefile(".chat", broken="user: hi\nbot: ~ /(oops/\n")
-    result = project.runpytest("-p", "bot.conversations.pytest_plugin")
+    result = project.runpytest(*PLUGIN)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*broken.chat:2: bad regular expression*"])
 
@@ -144,4 +149,4 @@ def test_the_conftest_hook_collects_each_file_once_even_with_the_plugin_installe
     )
     project.makefile(".chat", greet=PASSING)
     project.runpytest().assert_outcomes(passed=1)
-    project.runpytest("-p", "bot.conversations.pytest_plugin").assert_outcomes(passed=1)
+    project.runpytest(*PLUGIN).assert_outcomes(passed=1)

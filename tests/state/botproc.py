@@ -35,6 +35,15 @@ class BotProcess:
 
     async def start(self) -> BotProcess:
         """Start the process (again, after `stop`, on the same port) and wait until /healthz answers."""
+        self._spawn()
+        try:
+            await wait_until_ready(f"{self.url}/healthz", timeout_s=30)
+        except TimeoutError:
+            self.stop()
+            raise AssertionError(f"the bot did not start: {self.log_tail()}") from None
+        return self
+
+    def _spawn(self) -> None:
         self.port = self.port or free_port()  # a restart keeps its port, as a real one would
         workdir = Path(tempfile.mkdtemp(prefix="bot-proc-"))  # no stray .env is read
         self._log = workdir / "bot.log"
@@ -44,12 +53,6 @@ class BotProcess:
                 [sys.executable, "-m", "bot"], env=env, cwd=workdir,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             )
-        try:
-            await wait_until_ready(f"{self.url}/healthz", timeout_s=30)
-        except TimeoutError:
-            self.stop()
-            raise AssertionError(f"the bot did not start: {self.log_tail()}") from None
-        return self
 
     def stop(self) -> None:
         """SIGTERM, as a process manager would stop it (aiohttp closes the app cleanly)."""

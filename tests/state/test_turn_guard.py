@@ -36,7 +36,7 @@ class Bot:
     def __init__(self, storage: Storage, reply: Reply = say_turn_number, **guard_options) -> None:
         self.storage = storage
         self.state = BotState(ConversationState(storage), UserState(storage))
-        self.guard = TurnGuard(backoff_s=0, **guard_options)
+        self.guard = TurnGuard(**guard_options)
 
         async def logic(context: TurnContext) -> None:
             await reply(context, self.state)

@@ -1,0 +1,41 @@
+"""The page's routes: the page itself, its config, the bundle (local copy or CDN), the local token."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.app import create_app
+from bot.webchat.routes import WEBCHAT_CDN, WEBCHAT_VERSION, find_webchat_bundle
+from tests.channels.conftest import REPO, require_node_package
+from tests.conftest import make_settings, serve
+
+
+async def test_page_config_and_bundle_are_served_locally():
+    require_node_package("botframework-webchat")
+    runner, base = await serve(create_app(make_settings(BOT_ANALYSIS="off", BOT_LANGUAGES="en,es,fr")))
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/") as response:
+                page = await response.text()
+                assert response.status == 200 and "<title>Showcase Bot" in page
+                assert 'id="language"' in page
+            async with http.get(f"{base}/api/webchat/config") as response:
+                config = await response.json()
+            assert config == {"mode": "local", "botName": "Showcase Bot", "languages": ["en", "es", "fr"],
+                              "webchatUrl": "/static/webchat/webchat.js"}
+            async with http.get(f"{base}/static/webchat/webchat.js") as response:
+                assert response.status == 200
+                assert len(await response.read()) > 1_000_000
+            async with http.post(f"{base}/api/directline/token") as response:
+                grant = await response.json()
+            assert grant["domain"] == f"{base}/v3/directline" and grant["token"] and grant["conversationId"]
+    finally:
+        await runner.cleanup()
+
+
+def test_bundle_lookup_falls_back_to_the_pinned_cdn_when_node_modules_is_absent(tmp_path):
+    require_node_package("botframework-webchat")
+    assert find_webchat_bundle([tmp_path]) is None
+    assert WEBCHAT_VERSION in WEBCHAT_CDN
+    installed = (REPO / "node_modules" / "botframework-webchat" / "package.json").read_text()
+    assert f'"version": "{WEBCHAT_VERSION}"' in installed
