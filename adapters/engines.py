@@ -49,6 +49,19 @@ class Engines:
             "translation": self.translation.metrics(),
         }
 
+    async def warm_up(self) -> None:
+        """Load the offline models now, so the first user's turn isn't the one that waits.
+
+        Called directly on the local engines (not through the chains), so a slow first
+        load can neither time out nor count as a failure against a circuit breaker.
+        """
+        detector = self.language.engine("local")
+        if detector is not None:
+            await detector.detect(["warming up the language model"])
+        analyzer = self.sentiment.engine("local")
+        if analyzer is not None:
+            await analyzer.analyze(["warming up the sentiment model"], language="en")
+
     async def close(self) -> None:
         """Close every engine, then stop the shared executor (off the event loop)."""
         await self.language.close()

@@ -37,11 +37,18 @@ def create_app(
 
     async def readyz(request: web.Request) -> web.Response:
         runtime = request.app[RUNTIME]
-        checks = {"storage": await _storage_reachable(runtime.storage)}
+        checks = {
+            "storage": await _storage_reachable(runtime.storage),
+            "engines": runtime.engines is not None or not runtime.settings.analysis,
+        }
         ready = all(checks.values())
-        return web.json_response(
-            {"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503
-        )
+        body: dict = {"status": "ready" if ready else "not ready", "checks": checks}
+        if runtime.engines is not None:
+            body["circuits"] = {
+                capability: {metric.engine: metric.circuit for metric in metrics}
+                for capability, metrics in runtime.engines.metrics().items()
+            }
+        return web.json_response(body, status=200 if ready else 503)
 
     app.cleanup_ctx.append(runtime_context)
     app.router.add_post("/api/messages", messages)

@@ -64,6 +64,7 @@ async def build_runtime(
     state = BotState(ConversationState(storage), UserState(storage))
     if engines is None and settings.analysis:
         engines = build_engines(settings.engines)
+        await engines.warm_up()
     adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))

@@ -1,7 +1,9 @@
-"""Strip the bot's own @mention from incoming Teams text before anything reads it.
+"""Teams quirks, handled before anything else: the bot's @mention and suggested actions.
 
 Install `MentionMiddleware` first in the adapter's middleware, so the pipeline
 detects the language of "hola, ¿qué tal?" and not of "<at>Showcase Bot</at> hola...".
+It also drops suggested actions from replies in Teams channels and group chats,
+where Teams rejects them ("Invalid message"); typed commands work there instead.
 """
 
 from __future__ import annotations
@@ -37,9 +39,23 @@ def clean_incoming_text(turn_context: TurnContext) -> str:
     return activity.text
 
 
+def _in_teams_group(activity: Any) -> bool:
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    return activity.channel_id == "msteams" and kind in ("channel", "groupChat")
+
+
 class MentionMiddleware(Middleware):
     """Runs `clean_incoming_text` before the rest of the middleware and the bot."""
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         clean_incoming_text(context)
+        if _in_teams_group(context.activity):
+            context.on_send_activities(_drop_suggested_actions)
         await logic()
+
+
+async def _drop_suggested_actions(context: TurnContext, activities: list, send_next) -> Any:
+    for activity in activities:
+        activity.suggested_actions = None
+    return await send_next()

@@ -15,7 +15,8 @@ async def test_healthz_and_readyz_answer(harness: Harness, bot_url: str) -> None
     async with harness.session.get(f"{bot_url}/readyz") as response:
         body = await response.json()
         assert response.status == 200, body
-        assert body["checks"]["storage"] is True
+        assert body["checks"] == {"storage": True, "engines": True}
+        assert body["circuits"]["language"] == {"fake": "closed"}
 
 
 async def test_conversation_update_gets_a_welcome_with_suggested_actions(harness: Harness) -> None:

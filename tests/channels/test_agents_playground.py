@@ -61,11 +61,6 @@ async def test_playground_conversation(browser, channel_bot, tmp_path, channel):
         await page.screenshot(path=f"/tmp/showcase-playground-{channel}.png")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the bot's replies carry suggestedActions, which Teams supports only in personal chats; in a "
-    "team channel the Playground shows 'Invalid message' (remove this mark once channel replies drop them)",
-)
 async def test_playground_teams_channel_mention_is_answered_in_the_thread(browser, channel_bot, tmp_path):
     text = "hola, hoy estoy muy contento con el servicio"
     async with agents_playground(channel_bot, "msteams", tmp_path) as playground:
