@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from botbuilder.core import Middleware, TurnContext
@@ -73,11 +73,21 @@ def can_really_translate(translator: Translator | None) -> bool:
 
 
 class _Services:
-    """On-demand translation lent to dialogs; passthrough when analysis is off for the user."""
+    """On-demand engine calls lent to dialogs; they respect the user's opt-out."""
 
-    def __init__(self, translator: Translator | None, enabled: bool) -> None:
+    def __init__(
+        self,
+        translator: Translator | None,
+        enabled: bool,
+        analyze: Callable[[str], Awaitable[TurnInsights]],
+    ) -> None:
         self._translator = translator
         self._enabled = enabled
+        self._analyze = analyze
+
+    async def analyze(self, text: str) -> TurnInsights:
+        """Insights for a text other than the message (e.g. after a command prefix)."""
+        return await self._analyze(text)
 
     async def translate(self, text: str, *, to: str, source: str | None = None) -> TranslationResult:
         if self._enabled and self._translator is not None:
@@ -116,7 +126,7 @@ class PipelineMiddleware(Middleware):
         activity = context.activity
         hint = locale_hint(activity.locale, self._options.languages)
         if activity.type == ActivityTypes.message and (activity.text or "").strip():
-            insights = await self._analyze(activity.text, profile, hint, enabled)
+            insights = await self._analyze(activity.text, profile=profile, hint=hint, enabled=enabled)
             context.turn_state[INSIGHTS_KEY] = insights
             language = insights.user_language
             if not insights.ask_language:
@@ -126,7 +136,9 @@ class PipelineMiddleware(Middleware):
             language = profile.language or hint or self._options.working_language
         context.turn_state[LANGUAGE_KEY] = language
         context.turn_state[SERVICES_KEY] = _Services(
-            self._engines.translation if self._engines else None, enabled
+            self._engines.translation if self._engines else None,
+            enabled,
+            functools.partial(self._analyze, profile=replace(profile), hint=hint, enabled=enabled),
         )
         buffer: list[Activity] = []
         flushing = False
@@ -162,7 +174,7 @@ class PipelineMiddleware(Middleware):
     # --- incoming ---------------------------------------------------------------
 
     async def _analyze(
-        self, text: str, profile: ConversationProfile, hint: str | None, enabled: bool
+        self, text: str, *, profile: ConversationProfile, hint: str | None, enabled: bool
     ) -> TurnInsights:
         options = self._options
         if not enabled:

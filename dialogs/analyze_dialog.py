@@ -74,6 +74,9 @@ class AnalyzeDialog(InterruptibleDialog):
         insights = get_insights(context)
         if insights is None:
             return await step.end_dialog()
+        services = get_services(context)
+        if text.strip() != insights.original_text.strip() and services is not None:
+            insights = await services.analyze(text)  # "analyze: <text>": not the command itself
         translation = None
         if insights.analysis_enabled:
             translation = await translation_for_user(context, text, insights)

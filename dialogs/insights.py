@@ -94,6 +94,10 @@ SERVICES_KEY = "showcase.services"
 class TurnServices(Protocol):
     """On-demand engine calls the pipeline lends to dialogs (none when analysis is off)."""
 
+    async def analyze(self, text: str) -> TurnInsights:
+        """Full insights for another text than the message (e.g. after "analyze:")."""
+        ...
+
     async def translate(self, text: str, *, to: str, source: str | None = None) -> TranslationResult:
         """Translate one text now; falls back to the untranslated text, flagged."""
         ...

@@ -27,9 +27,11 @@ async def test_card_shows_language_sentiment_per_sentence_and_engines(chat: Chat
     assert "Language: fake" in text and "Sentiment: fake" in text
 
 
-async def test_one_shot_analyze_with_a_colon(chat: Chat) -> None:
+async def test_one_shot_analyze_with_a_colon_analyzes_only_the_text(chat: Chat) -> None:
     replies = await chat.say("analyze: this is great")
-    assert len(replies.cards) == 1 and "“analyze: this is great”" in replies.card_text
+    assert len(replies.cards) == 1
+    assert "this is great" in replies.card_text and "analyze:" not in replies.card_text
+    assert "this is great" in chat.fakes.sentiment.texts_seen
 
 
 async def test_english_text_is_translated_into_a_spanish_users_language(chat: Chat) -> None:
