@@ -261,6 +261,28 @@ NUMBER_WORDS: dict[str, int] = {
     "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "أربعة": 4, "اربعة": 4, "خمسة": 5,
     "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
     "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5,
+    # Other catalog languages. Words that are also common short words elsewhere
+    # (Danish "en"/"to"/"fire", Dutch "een", Portuguese "um", Swedish "ett", Italian "hai")
+    # are left out: a digit always works.
+    "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
+    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "funf": 5,
+    "due": 2, "tre": 3, "quattro": 4, "cinque": 5,
+    "jedna": 1, "dva": 2, "tři": 3, "čtyři": 4, "pět": 5,
+    "ένα": 1, "δύο": 2, "τρία": 3, "τέσσερα": 4, "πέντε": 5,
+    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5,
+    "אחת": 1, "שתיים": 2, "שלוש": 3, "ארבע": 4, "חמש": 5,
+    "एक": 1, "दो": 2, "तीन": 3, "चार": 4, "पाँच": 5, "पांच": 5,
+    "하나": 1, "둘": 2, "셋": 3, "넷": 4, "다섯": 5,
+    "twee": 2, "drie": 3, "vijf": 5,
+    "jeden": 1, "dwa": 2, "trzy": 3, "cztery": 4, "pięć": 5,
+    "dois": 2, "duas": 2, "três": 3, "quatro": 4,
+    "unu": 1, "doi": 2, "trei": 3, "patru": 4, "cinci": 5,
+    "один": 1, "два": 2, "три": 3, "четыре": 4, "пять": 5,
+    "två": 2, "fyra": 4, "fem": 5,
+    "bir": 1, "iki": 2, "üç": 3, "dört": 4, "beş": 5,
+    "чотири": 4, "п'ять": 5, "пʼять": 5,
+    "một": 1, "bốn": 4,
+    "两": 2,
 }
 
 
@@ -274,11 +296,18 @@ def parse_rating(text: str) -> int | None:
     if digits:
         return int(digits)
     normalized = normalize(cleaned).strip(" .!?。！？")
+    words = _normalized_number_words()
     for word in re.split(r"[\s/]+", normalized):
         word = word.removesuffix("つ")
-        if word in NUMBER_WORDS:
-            return NUMBER_WORDS[word]
-    return NUMBER_WORDS.get(normalized)
+        if word in words:
+            return words[word]
+    return words.get(normalized)
+
+
+@functools.cache
+def _normalized_number_words() -> dict[str, int]:
+    """NUMBER_WORDS as `normalize` writes them ("dört" -> "dort"), matching user text."""
+    return {normalize(word): value for word, value in NUMBER_WORDS.items()}
 
 
 class RatingPrompt(Prompt):

@@ -72,7 +72,9 @@ def test_catalog_languages_ship_keywords_too() -> None:
 
 @pytest.mark.parametrize(
     ("text", "rating"),
-    [("4", 4), ("٤", 4), ("４", 4), ("five", 5), ("cuatro", 4), ("ثلاثة", 3), ("三", 3), ("⭐⭐", 2), ("seis", None)],
+    [("4", 4), ("٤", 4), ("４", 4), ("five", 5), ("cuatro", 4), ("ثلاثة", 3), ("三", 3), ("⭐⭐", 2), ("seis", None),
+     ("quatre", 4), ("Fünf Sterne", 5), ("dört yıldız", 4), ("pięć", 5), ("четыре", 4), ("तीन", 3),
+     ("다섯", 5), ("je ne sais pas", None)],
 )
 def test_ratings_in_any_script(text: str, rating: int | None) -> None:
     assert parse_rating(text) == rating
