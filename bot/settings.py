@@ -31,6 +31,85 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class BotFrameworkEndpoints:
+    """Where tokens are checked and fetched; all None means botbuilder's public-cloud defaults."""
+
+    channel_service: str | None = None
+    validate_authority: bool = True
+    to_bot_from_emulator_openid_metadata_url: str | None = None
+    to_bot_from_channel_openid_metadata_url: str | None = None
+    to_bot_from_channel_token_issuer: str | None = None
+    to_channel_from_bot_login_url: str | None = None
+    to_channel_from_bot_oauth_scope: str | None = None
+    oauth_url: str | None = None
+    caller_id: str | None = None
+
+    @property
+    def parameterized(self) -> bool:
+        """botbuilder switches to its parameterized authentication when any of these is set."""
+        return any(
+            (
+                self.to_bot_from_emulator_openid_metadata_url,
+                self.to_bot_from_channel_openid_metadata_url,
+                self.to_bot_from_channel_token_issuer,
+                self.to_channel_from_bot_login_url,
+                self.to_channel_from_bot_oauth_scope,
+                self.oauth_url,
+                self.caller_id,
+            )
+        )
+
+
+# Public-cloud values (botframework.connector.auth.AuthenticationConstants) used for the
+# endpoints left unset once any one is overridden: botbuilder's parameterized mode has no defaults.
+PUBLIC_CLOUD_ENDPOINTS = BotFrameworkEndpoints(
+    to_bot_from_emulator_openid_metadata_url=(
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+    ),
+    to_bot_from_channel_openid_metadata_url=(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    ),
+    to_bot_from_channel_token_issuer="https://api.botframework.com",
+    to_channel_from_bot_login_url="https://login.microsoftonline.com/botframework.com",
+    to_channel_from_bot_oauth_scope="https://api.botframework.com",
+    oauth_url="https://api.botframework.com",
+    caller_id="urn:botframework:azure",
+)
+GOVERNMENT_CHANNEL_SERVICE = "https://botframework.azure.us"
+
+
+def _read_endpoints(read: _Reader) -> BotFrameworkEndpoints:
+    """Optional endpoint overrides (e.g. a local identity provider in tests)."""
+    given = BotFrameworkEndpoints(
+        channel_service=read.url("CHANNEL_SERVICE") or None,
+        validate_authority=read.switch("VALIDATE_AUTHORITY", True),
+        to_bot_from_emulator_openid_metadata_url=read.url("TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL") or None,
+        to_bot_from_channel_openid_metadata_url=read.url("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL") or None,
+        to_bot_from_channel_token_issuer=read.raw("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER") or None,
+        to_channel_from_bot_login_url=read.url("TO_CHANNEL_FROM_BOT_LOGIN_URL") or None,
+        to_channel_from_bot_oauth_scope=read.raw("TO_CHANNEL_FROM_BOT_OAUTH_SCOPE") or None,
+        oauth_url=read.url("OAUTH_URL") or None,
+        caller_id=read.raw("CALLER_ID") or None,
+    )
+    if not given.parameterized:
+        if given.channel_service not in (None, GOVERNMENT_CHANNEL_SERVICE):
+            raise SettingsError(
+                "CHANNEL_SERVICE",
+                given.channel_service or "",
+                f"{GOVERNMENT_CHANNEL_SERVICE}, or any value with the TO_* endpoint variables set",
+            )
+        return given
+    filled = {
+        name: getattr(given, name) or getattr(PUBLIC_CLOUD_ENDPOINTS, name)
+        for name in BotFrameworkEndpoints.__dataclass_fields__
+        if name not in ("channel_service", "validate_authority")
+    }
+    return BotFrameworkEndpoints(
+        channel_service=given.channel_service, validate_authority=given.validate_authority, **filled
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the bot reads from its environment, validated."""
 
@@ -54,6 +133,7 @@ class Settings:
     max_body_bytes: int = 512 * 1024
     log_level: str = "INFO"
     log_text: bool = False
+    endpoints: BotFrameworkEndpoints = field(default_factory=BotFrameworkEndpoints)
 
     # Names botbuilder's ConfigurationBotFrameworkAuthentication reads.
     @property
@@ -71,6 +151,43 @@ class Settings:
     @property
     def APP_TENANTID(self) -> str:
         return self.app_tenant_id
+
+    # Optional Bot Framework endpoints, read by the same getattr names; None keeps the public cloud.
+    @property
+    def CHANNEL_SERVICE(self) -> str | None:
+        return self.endpoints.channel_service
+
+    @property
+    def VALIDATE_AUTHORITY(self) -> bool:
+        return self.endpoints.validate_authority
+
+    @property
+    def TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL(self) -> str | None:
+        return self.endpoints.to_bot_from_emulator_openid_metadata_url
+
+    @property
+    def TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL(self) -> str | None:
+        return self.endpoints.to_bot_from_channel_openid_metadata_url
+
+    @property
+    def TO_BOT_FROM_CHANNEL_TOKEN_ISSUER(self) -> str | None:
+        return self.endpoints.to_bot_from_channel_token_issuer
+
+    @property
+    def TO_CHANNEL_FROM_BOT_LOGIN_URL(self) -> str | None:
+        return self.endpoints.to_channel_from_bot_login_url
+
+    @property
+    def TO_CHANNEL_FROM_BOT_OAUTH_SCOPE(self) -> str | None:
+        return self.endpoints.to_channel_from_bot_oauth_scope
+
+    @property
+    def OAUTH_URL(self) -> str | None:
+        return self.endpoints.oauth_url
+
+    @property
+    def CALLER_ID(self) -> str | None:
+        return self.endpoints.caller_id
 
     @property
     def auth_enabled(self) -> bool:
@@ -236,4 +353,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         max_body_bytes=read.integer("BOT_MAX_BODY_BYTES", 512 * 1024, 1024, 64 * 1024 * 1024),
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_text=read.switch("BOT_LOG_TEXT", False),
+        endpoints=_read_endpoints(read),
     )

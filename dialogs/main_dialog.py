@@ -122,8 +122,8 @@ class MainDialog(ComponentDialog):
             await send_safety_reply(context)
             return await step.end_dialog()
         intent = find_intent(context, insights)
-        if intent is None and profile.last_action == "safety" and self._is_reply(context, Intent.YES):
-            intent = Intent.HANDOFF
+        if profile.last_action == "safety" and intent in (None, Intent.YES) and self._is_reply(context, Intent.YES):
+            intent = Intent.HANDOFF  # "yes" to the offer of a person
         if intent in FEATURES:
             return await step.begin_dialog(FEATURES[intent], self._options(intent, context, insights))
         if intent is Intent.HELP:

@@ -176,3 +176,11 @@ async def test_a_menu_button_mid_dialog_switches_feature(chat: Chat) -> None:
     replies = await chat.say("Privacidad")
     assert replies.texts[0].startswith("Esto es lo que guardo sobre ti:")
     assert "No analizar mis mensajes" in replies.actions
+
+
+async def test_typing_yes_after_the_safety_reply_starts_the_handoff(chat: Chat) -> None:
+    text = "I want to end it all, I can't go on"
+    chat.fakes.safety.flag(text)
+    await chat.say(text)
+    replies = await chat.say("yes")
+    assert any(activity.type == "event" and activity.name == "handoff.initiate" for activity in replies.activities)
