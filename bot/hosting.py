@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import jwt
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -100,7 +101,13 @@ class ReusingAuthentication(BotFrameworkAuthentication):
         return self._session
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        result = await self._inner.authenticate_request(activity, auth_header)
+        try:
+            result = await self._inner.authenticate_request(activity, _bearer_header(auth_header))
+        except Exception as error:
+            reason = _token_rejection(error)
+            if reason is None:
+                raise
+            raise PermissionError(f"invalid token: {reason}") from error
         if result.connector_factory is not None:
             app_id = _app_id_of(result.claims_identity)
             result.connector_factory = _CachingConnectorFactory(result.connector_factory, self, app_id)
@@ -137,6 +144,33 @@ class ReusingAuthentication(BotFrameworkAuthentication):
             await client.close()
         if self._session is not None:
             await self._session.close()
+
+
+def _bearer_header(auth_header: str | None) -> str | None:
+    """None when absent (botbuilder's parameterized mode fails on ""), else 'Bearer <token>' or 401."""
+    if not auth_header:
+        return None
+    scheme, _, token = auth_header.partition(" ")
+    if scheme != "Bearer" or not token or " " in token:
+        raise PermissionError("Authorization header must be 'Bearer <token>'")
+    return auth_header
+
+
+def _token_rejection(error: Exception) -> str | None:
+    """Why botbuilder refused a token, when it says so with something other than PermissionError.
+
+    Bad signatures, expiry and malformed tokens surface as PyJWT errors, an unknown signing
+    key as IndexError, a missing `iss` claim as KeyError, an endorsement or algorithm
+    mismatch as a bare Exception; anything else (e.g. the key endpoint being down) is not
+    the caller's fault and stays an error.
+    """
+    if isinstance(error, jwt.PyJWTError) or type(error) is Exception:
+        return str(error) or type(error).__name__
+    if isinstance(error, IndexError):
+        return "unknown signing key"
+    if isinstance(error, KeyError):
+        return f"missing claim {error}"
+    return None
 
 
 def _app_id_of(identity: ClaimsIdentity | None) -> str:

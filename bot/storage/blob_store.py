@@ -21,7 +21,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.storage.blob import ContentSettings
-from azure.storage.blob.aio import ContainerClient
+from azure.storage.blob.aio import ContainerClient, LinearRetry
 from botbuilder.core import Storage
 
 from bot.storage.codec import CREATE_ONLY_ETAG, decode_item, encode_item, etag_of, set_etag
@@ -52,9 +52,11 @@ class AzureBlobStorage(Storage):
             self._container = ContainerClient.from_connection_string(
                 connection_string,
                 container,
-                retry_total=retry_total,
-                retry_backoff_factor=0.2,
-                retry_backoff_max=2,
+                # The storage SDK's own retry policy ignores retry_backoff_*; its default
+                # waits 15 s + 3^n s between tries (about 85 s before an error).
+                retry_policy=LinearRetry(
+                    backoff=0.2, retry_total=retry_total, random_jitter_range=0.1
+                ),
                 connection_timeout=connection_timeout_s,
                 read_timeout=read_timeout_s,
             )

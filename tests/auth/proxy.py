@@ -21,6 +21,7 @@ class ConnectProxy:
         self._server: asyncio.Server | None = None
         self.tunnels: list[str] = []
         self.refused: list[str] = []
+        self._open: set[asyncio.StreamWriter] = set()
         self.url = ""
 
     async def start(self) -> ConnectProxy:
@@ -30,8 +31,12 @@ class ConnectProxy:
         return self
 
     async def stop(self) -> None:
+        """Close the listener and every open tunnel (clients keep connections alive)."""
         if self._server is not None:
             self._server.close()
+        for writer in list(self._open):
+            writer.close()
+        if self._server is not None:
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -50,11 +55,13 @@ class ConnectProxy:
             return
         self.tunnels.append(target)
         upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", self._target_port)
+        self._open |= {writer, upstream_writer}
         writer.write(b"HTTP/1.1 200 Connection Established\r\n\r\n")
         await writer.drain()
-        await asyncio.gather(
-            _pipe(reader, upstream_writer), _pipe(upstream_reader, writer), return_exceptions=True
-        )
+        try:
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        finally:
+            self._open -= {writer, upstream_writer}
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -62,7 +69,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
         while chunk := await reader.read(65536):
             writer.write(chunk)
             await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
+    except ConnectionError:
         pass
     finally:
         with contextlib.suppress(ConnectionError, RuntimeError):

@@ -32,7 +32,8 @@ async def test_an_unusable_state_directory(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     bot = await BotProcess({"BOT_STORAGE": "sqlite", "BOT_STATE_DIR": str(blocker / "data")}).start()
     try:
-        assert await readiness(bot.url) == (503, {"status": "not ready", "checks": {"storage": False}})
+        status, body = await readiness(bot.url)
+        assert (status, body["status"], body["checks"]["storage"]) == (503, "not ready", False)
         async with Harness(bot.messages_url) as harness:
             assert await harness.conversation().say_texts("feedback") == [CANNOT_SAVE]
     finally:
@@ -54,7 +55,7 @@ async def test_azurite_stopped_mid_dialog(tmp_path: Path) -> None:
             azurite.stop()
             assert await conversation.say_texts("it was slow") == [CANNOT_SAVE]
             status, body = await readiness(bot.url)
-            assert (status, body["checks"]) == (503, {"storage": False})
+            assert (status, body["checks"]["storage"]) == (503, False)
 
             azurite.start()  # same port, same data
             assert (await readiness(bot.url))[0] == 200
