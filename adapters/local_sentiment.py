@@ -227,6 +227,12 @@ class LocalSentimentAnalyzer:
             self._executor = BoundedExecutor(1, name="local-sentiment")
         return await self._executor.run(self.analyze_sync, list(texts), language)
 
+    async def warm_up(self) -> None:
+        """Load the model and run one embedding (~0.5 s) so the first turn stays within budget."""
+        if self._executor is None:
+            self._executor = BoundedExecutor(1, name="local-sentiment")
+        await self._executor.run(self._embed, ["warm up"])
+
     async def close(self) -> None:
         """Stop the executor if this engine created it; a shared one belongs to its owner."""
         if self._owns_executor and self._executor is not None:

@@ -39,7 +39,7 @@ from dialogs.why_dialog import WhyDialog, label_text, record_action
 if TYPE_CHECKING:
     from bot.state import BotState
 
-COMMAND_WORDS = 4  # messages up to this many words may name a command anywhere
+COMMAND_WORDS = 5  # messages up to this many words may name a command anywhere
 LEADING_WORDS = 3  # longer ones only in their first words
 FEATURES: dict[Intent, str] = {
     Intent.ANALYZE: AnalyzeDialog.__name__,
@@ -52,7 +52,10 @@ FEATURES: dict[Intent, str] = {
 }
 # Intents a multi-word phrase may name anywhere in a long message (not cancel/yes/no:
 # "it was slow from the beginning" is feedback, not "start over").
-PHRASE_INTENTS = (Intent.HELP, Intent.HANDOFF, Intent.PRIVACY, Intent.LANGUAGE, Intent.WHY)
+PHRASE_INTENTS = (
+    Intent.HELP, Intent.HANDOFF, Intent.PRIVACY, Intent.LANGUAGE, Intent.WHY,
+    Intent.FEEDBACK, Intent.TRANSLATE, Intent.ANALYZE,  # "I'd like to give feedback about..."
+)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 

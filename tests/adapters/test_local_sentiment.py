@@ -195,3 +195,11 @@ async def test_real_model_keeps_the_event_loop_ticking(
     await ticking
     assert len(results) == 8
     assert ticks > 1  # the loop ran the ticker while the batch was being embedded
+
+
+async def test_warm_up_embeds_once_in_the_executor() -> None:
+    embedder = ScriptedEmbedder()
+    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    await engine.warm_up()
+    assert embedder.calls == [["warm up"]]
+    await engine.close()
