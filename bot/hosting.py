@@ -33,6 +33,7 @@ from botframework.connector.skills import BotFrameworkClient
 
 from bot.connector import ConnectorError, FastConnectorClient
 from bot.settings import Settings
+from dialogs.i18n import t
 
 log = logging.getLogger("bot.hosting")
 
@@ -192,7 +193,7 @@ def install_turn_error_handler(
     reset_dialogs: ErrorReply | None = None,
     apologise: ErrorReply | None = None,
 ) -> None:
-    """Log with the conversation id, tell the user briefly, trace only on the Emulator.
+    """Log with the conversation id, tell the user briefly (in their language), trace only on the Emulator.
 
     After a failed turn the saved dialog stack may be what failed, and resuming it
     would fail again on every message: `reset_dialogs` clears it (and only it).
@@ -213,7 +214,7 @@ def install_turn_error_handler(
                 await context.send_activity(
                     Activity(
                         type=ActivityTypes.message,
-                        text="Sorry, something went wrong on my side. Please try again.",
+                        text=t(context, "Sorry, something went wrong on my side. Please try again."),
                         input_hint=InputHints.accepting_input,
                     )
                 )

@@ -65,12 +65,13 @@ async def build_runtime(
     if engines is None and settings.analysis:
         engines = build_engines(settings.engines)
         await engines.warm_up()
+    if settings.transcript_dir is not None:
+        # Before TurnGuard: records each reply once, as finally sent after a successful save.
+        install_transcript_logging(adapter, settings.transcript_dir)
     adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
     adapter.use(TurnCapture(state))  # holds the replies until state is saved
-    if settings.transcript_dir is not None:
-        install_transcript_logging(adapter, settings.transcript_dir)  # last: records what is sent
     bot = ShowcaseBot(state, settings.languages, settings.working_language)
     install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
     runtime = Runtime(settings, adapter, bot, storage, state, engines)

@@ -176,6 +176,27 @@ async def test_obvious_sentiment_in_several_languages(
     assert pos.engine == neg.engine == "local"
 
 
+async def test_praise_and_complaint_in_one_message_is_mixed(
+    real_engine: LocalSentimentAnalyzer,
+) -> None:
+    [result] = await real_engine.analyze(
+        ["The food was wonderful and I loved it. The service was awful and rude, I hated it."],
+        language="en",
+    )
+    assert result.label is SentimentLabel.MIXED
+    assert [s.label for s in result.sentences] == [
+        SentimentLabel.POSITIVE, SentimentLabel.NEGATIVE,
+    ]
+
+
+async def test_languages_outside_the_training_data_work(
+    real_engine: LocalSentimentAnalyzer,
+) -> None:
+    happy, unhappy = await real_engine.analyze(["この映画は最高でした！", "정말 최악이에요."], language="ja")
+    assert happy.label is SentimentLabel.POSITIVE
+    assert unhappy.label is SentimentLabel.NEGATIVE
+
+
 async def test_real_model_keeps_the_event_loop_ticking(
     real_engine: LocalSentimentAnalyzer,
 ) -> None:

@@ -63,3 +63,18 @@ async def test_the_broken_dialog_stack_is_cleared() -> None:
     )
     await state.conversation_state.load(context, force=True)
     assert await state.dialog_state.get(context) is None
+
+
+async def test_the_apology_is_in_the_conversation_language() -> None:
+    from dialogs.insights import LANGUAGE_KEY
+
+    adapter, _ = failing_adapter("webchat")
+
+    class SpanishFirst:
+        async def on_turn(self, context, logic):
+            context.turn_state[LANGUAGE_KEY] = "es"
+            await logic()
+
+    adapter.use(SpanishFirst())
+    await adapter.send("hola")
+    assert adapter.get_next_activity().text == "Lo siento, algo ha fallado por mi parte. Inténtalo de nuevo."

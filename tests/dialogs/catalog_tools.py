@@ -6,7 +6,10 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = (*sorted((ROOT / "dialogs").glob("*.py")), ROOT / "bot" / "showcase_bot.py")
+SOURCES = (
+    *sorted((ROOT / "dialogs").glob("*.py")),
+    *(ROOT / "bot" / name for name in ("showcase_bot.py", "turn_guard.py", "hosting.py")),
+)
 
 
 def msgids() -> dict[str, str]:
