@@ -22,7 +22,7 @@ from botbuilder.schema import ActionTypes, Activity, ActivityTypes, CardAction, 
 from adapters.contracts import SUPPORTED_LANGUAGES
 from dialogs.i18n import LOCALES_DIR, gettext, has_catalog, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
-from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize
+from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize, word_pattern
 
 WORKING_LANGUAGE = "en"
 
@@ -81,7 +81,7 @@ def _contains(text: str, name: str) -> bool:
         return name in text
     if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", name):
         return name in text
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
+    return word_pattern(name).search(text) is not None
 
 
 # --- which languages to recognise a reply in -----------------------------------------

@@ -68,17 +68,29 @@ def keywords(language: str) -> dict[Intent, tuple[str, ...]]:
     }
 
 
-def _contains(text: str, keyword: str) -> bool:
-    if _UNSPACED.search(keyword):
-        return keyword in text
-    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text) is not None
+@functools.cache
+def word_pattern(phrase: str) -> re.Pattern[str]:
+    """`phrase` as a whole word or words; compiled once per phrase, not per message."""
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)")
+
+
+@functools.cache
+def _intent_pattern(language: str, intent: Intent) -> re.Pattern[str] | None:
+    """One regex for all of an intent's keywords in a language (whole words where spaced)."""
+    words = keywords(language).get(intent, ())
+    spaced = [re.escape(word) for word in words if not _UNSPACED.search(word)]
+    unspaced = [re.escape(word) for word in words if _UNSPACED.search(word)]
+    parts = ([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []) + unspaced
+    return re.compile("|".join(parts)) if parts else None
 
 
 def matches(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
     normalized = normalize(text)
-    return any(
-        _contains(normalized, word) for language in languages for word in keywords(language).get(intent, ())
-    )
+    for language in languages:
+        pattern = _intent_pattern(language, intent)
+        if pattern is not None and pattern.search(normalized):
+            return True
+    return False
 
 
 def recognize(text: str, languages: tuple[str, ...], among: tuple[Intent, ...] = PRIORITY) -> Intent | None:

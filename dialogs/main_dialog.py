@@ -29,7 +29,7 @@ from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language, get_insights
-from dialogs.intents import Intent, keywords, normalize, recognize
+from dialogs.intents import Intent, keywords, normalize, recognize, word_pattern
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog
@@ -84,7 +84,7 @@ def _phrase_intent(text: str, languages: tuple[str, ...]) -> Intent | None:
     for intent in PHRASE_INTENTS:
         for language in languages:
             for phrase in keywords(language).get(intent, ()):
-                if " " in phrase and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", normalized):
+                if " " in phrase and word_pattern(phrase).search(normalized):
                     return intent
     return None
 

@@ -192,7 +192,8 @@ async def test_praise_and_complaint_in_one_message_is_mixed(
 async def test_languages_outside_the_training_data_work(
     real_engine: LocalSentimentAnalyzer,
 ) -> None:
-    happy, unhappy = await real_engine.analyze(["この映画は最高でした！", "정말 최악이에요."], language="ja")
+    [happy] = await real_engine.analyze(["この映画は最高でした！"], language="ja")
+    [unhappy] = await real_engine.analyze(["정말 최악이에요."], language="ko")
     assert happy.label is SentimentLabel.POSITIVE
     assert unhappy.label is SentimentLabel.NEGATIVE
 

@@ -1,0 +1,1 @@
+"""Trained weights shipped with the offline engines (package data, read with numpy)."""
