@@ -75,22 +75,35 @@ def word_pattern(phrase: str) -> re.Pattern[str]:
 
 
 @functools.cache
-def _intent_pattern(language: str, intent: Intent) -> re.Pattern[str] | None:
-    """One regex for all of an intent's keywords in a language (whole words where spaced)."""
-    words = keywords(language).get(intent, ())
-    spaced = [re.escape(word) for word in words if not _UNSPACED.search(word)]
-    unspaced = [re.escape(word) for word in words if _UNSPACED.search(word)]
+def _intent_pattern(languages: frozenset[str], intent: Intent, phrases_only: bool = False) -> re.Pattern[str] | None:
+    """One regex for all of an intent's keywords in these languages, compiled once.
+
+    Whole words where the script has spaces, substrings where it has none. With
+    `phrases_only`, only multi-word keywords ("give feedback", "talk to a person").
+    """
+    words = {word for language in languages for word in keywords(language).get(intent, ())}
+    if phrases_only:
+        words = {word for word in words if " " in word}
+    ordered = sorted(words, key=len, reverse=True)
+    spaced = [re.escape(word) for word in ordered if not _UNSPACED.search(word)]
+    unspaced = [re.escape(word) for word in ordered if _UNSPACED.search(word)]
     parts = ([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []) + unspaced
     return re.compile("|".join(parts)) if parts else None
 
 
 def matches(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
+    pattern = _intent_pattern(frozenset(languages), intent)
+    return pattern is not None and pattern.search(normalize(text)) is not None
+
+
+def phrase_intent(text: str, languages: tuple[str, ...], among: tuple[Intent, ...]) -> Intent | None:
+    """The first intent of `among` named by a multi-word phrase anywhere in `text`."""
     normalized = normalize(text)
-    for language in languages:
-        pattern = _intent_pattern(language, intent)
+    for intent in among:
+        pattern = _intent_pattern(frozenset(languages), intent, phrases_only=True)
         if pattern is not None and pattern.search(normalized):
-            return True
-    return False
+            return intent
+    return None
 
 
 def recognize(text: str, languages: tuple[str, ...], among: tuple[Intent, ...] = PRIORITY) -> Intent | None:

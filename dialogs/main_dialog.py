@@ -29,7 +29,7 @@ from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language, get_insights
-from dialogs.intents import Intent, keywords, normalize, recognize, word_pattern
+from dialogs.intents import Intent, phrase_intent, recognize
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog
@@ -72,20 +72,9 @@ def find_intent(turn_context: TurnContext, insights: TurnInsights | None) -> Int
         if intent is not None:
             return intent
     for candidate in texts:
-        intent = _phrase_intent(candidate, languages)
+        intent = phrase_intent(candidate, languages, PHRASE_INTENTS)
         if intent is not None:
             return intent
-    return None
-
-
-def _phrase_intent(text: str, languages: tuple[str, ...]) -> Intent | None:
-    """A multi-word request anywhere in a long message ("..., what can you do?", "talk to a person")."""
-    normalized = normalize(text)
-    for intent in PHRASE_INTENTS:
-        for language in languages:
-            for phrase in keywords(language).get(intent, ()):
-                if " " in phrase and word_pattern(phrase).search(normalized):
-                    return intent
     return None
 
 
