@@ -98,9 +98,9 @@ def matches(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
 
 def phrase_intent(text: str, languages: tuple[str, ...], among: tuple[Intent, ...]) -> Intent | None:
     """The first intent of `among` named by a multi-word phrase anywhere in `text`."""
-    normalized = normalize(text)
+    normalized, language_set = normalize(text), frozenset(languages)
     for intent in among:
-        pattern = _intent_pattern(frozenset(languages), intent, phrases_only=True)
+        pattern = _intent_pattern(language_set, intent, phrases_only=True)
         if pattern is not None and pattern.search(normalized):
             return intent
     return None
@@ -112,8 +112,10 @@ def recognize(text: str, languages: tuple[str, ...], among: tuple[Intent, ...] =
     `languages` is usually (conversation language, working language): a Spanish user
     may still type "help", and an English keyword never hurts.
     """
+    normalized, language_set = normalize(text), frozenset(languages)
     for intent in among:
-        if matches(text, intent, languages):
+        pattern = _intent_pattern(language_set, intent)
+        if pattern is not None and pattern.search(normalized):
             return intent
     return None
 
@@ -121,4 +123,9 @@ def recognize(text: str, languages: tuple[str, ...], among: tuple[Intent, ...] =
 def is_exactly(text: str, intent: Intent, languages: tuple[str, ...]) -> bool:
     """True when the whole message is one of the intent's keywords (for short replies)."""
     normalized = normalize(text).strip(" .!?¡¿。！？")
-    return any(normalized == word for language in languages for word in keywords(language).get(intent, ()))
+    return normalized in _exact_words(frozenset(languages), intent)
+
+
+@functools.cache
+def _exact_words(languages: frozenset[str], intent: Intent) -> frozenset[str]:
+    return frozenset(word for language in languages for word in keywords(language).get(intent, ()))
