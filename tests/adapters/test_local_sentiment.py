@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,9 +71,14 @@ def identity_head(mixed_threshold: float = 0.8) -> SentimentHead:
     )
 
 
+def embedding_only(**kwargs: Any) -> LocalSentimentAnalyzer:
+    """The engine with the fast stage switched off: every text goes to the embedder."""
+    return LocalSentimentAnalyzer(cascade=False, **kwargs)
+
+
 async def test_document_and_sentence_labels_use_one_embedding_call() -> None:
     embedder = ScriptedEmbedder()
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    engine = embedding_only(head=identity_head(), embedder=embedder)
     assert isinstance(engine, SentimentAnalyzer)
     results = await engine.analyze(["good good. meh.", "bad"], language="en")
     assert len(embedder.calls) == 1
@@ -88,7 +94,7 @@ async def test_document_and_sentence_labels_use_one_embedding_call() -> None:
 
 
 async def test_confidently_disagreeing_sentences_are_mixed_and_never_confident() -> None:
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    engine = embedding_only(head=identity_head(), embedder=ScriptedEmbedder())
     [mixed] = await engine.analyze(["The food was good. The service was bad."], language="en")
     assert mixed.label is SentimentLabel.MIXED
     assert mixed.confidence == 0.0
@@ -97,7 +103,7 @@ async def test_confidently_disagreeing_sentences_are_mixed_and_never_confident()
 
 
 async def test_weak_disagreement_is_not_mixed() -> None:
-    engine = LocalSentimentAnalyzer(head=identity_head(0.999), embedder=ScriptedEmbedder())
+    engine = embedding_only(head=identity_head(0.999), embedder=ScriptedEmbedder())
     [result] = await engine.analyze(["good good. bad."], language="en")
     assert result.label is not SentimentLabel.MIXED
     await engine.close()
@@ -105,7 +111,7 @@ async def test_weak_disagreement_is_not_mixed() -> None:
 
 async def test_empty_text_is_neutral_without_embedding() -> None:
     embedder = ScriptedEmbedder()
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    engine = embedding_only(head=identity_head(), embedder=embedder)
     [result] = await engine.analyze(["  "], language="fr")
     assert result.label is SentimentLabel.NEUTRAL
     assert result.sentences == ()
@@ -115,7 +121,7 @@ async def test_empty_text_is_neutral_without_embedding() -> None:
 
 @pytest.mark.parametrize("language", ["xx", "tlh", "und"])
 async def test_unsupported_language_raises(language: str) -> None:
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    engine = embedding_only(head=identity_head(), embedder=ScriptedEmbedder())
     with pytest.raises(UnsupportedLanguageError) as info:
         await engine.analyze(["good"], language=language)
     assert info.value.language == language
@@ -124,7 +130,7 @@ async def test_unsupported_language_raises(language: str) -> None:
 
 
 async def test_region_subtags_are_accepted() -> None:
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=ScriptedEmbedder())
+    engine = embedding_only(head=identity_head(), embedder=ScriptedEmbedder())
     [result] = await engine.analyze(["good"], language="pt-BR")
     assert result.language == "pt"
     await engine.close()
@@ -135,7 +141,7 @@ async def test_embedding_runs_off_the_event_loop() -> None:
     gate = threading.Event()
     embedder = ScriptedEmbedder(gate)
     executor = BoundedExecutor(1)
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder, executor=executor)
+    engine = embedding_only(head=identity_head(), embedder=embedder, executor=executor)
     task = asyncio.create_task(engine.analyze(["good"], language="en"))
     await asyncio.sleep(0)  # the task starts; were it to embed inline, it would block here
     gate.set()  # runs on the loop while the worker waits
@@ -221,7 +227,7 @@ async def test_real_model_keeps_the_event_loop_ticking(
 
 async def test_warm_up_embeds_once_in_the_executor() -> None:
     embedder = ScriptedEmbedder()
-    engine = LocalSentimentAnalyzer(head=identity_head(), embedder=embedder)
+    engine = embedding_only(head=identity_head(), embedder=embedder)
     await engine.warm_up()
     assert embedder.calls == [["warm up"]]
     await engine.close()
