@@ -154,7 +154,9 @@ _LEGACY_CODES = {"iw": "he", "in": "id", "nb": "no"}
 
 
 class LazyClient(Generic[ClientT]):
-    """Exactly one SDK client per engine, built on first use (inside the event loop)."""
+    """One SDK client, built on first use (inside the event loop), shared by the engines
+    of one service (language detection and sentiment use the same Language client) and
+    closed when the last engine using it closes."""
 
     def __init__(self, build: Callable[[Any], ClientT], key: str | None) -> None:
         self._build = build
@@ -162,7 +164,13 @@ class LazyClient(Generic[ClientT]):
         self._client: ClientT | None = None
         self._credential: Any = None
         self._owns_credential = False
+        self._users = 0
         self.closed = False
+
+    def attach(self) -> LazyClient[ClientT]:
+        """Count one more engine using this client; each calls `close()` once."""
+        self._users += 1
+        return self
 
     def get(self) -> ClientT:
         if self.closed:
@@ -177,7 +185,10 @@ class LazyClient(Generic[ClientT]):
         return self._client is not None
 
     async def close(self) -> None:
-        """Close the client (its HTTP session) and any credential we created."""
+        """Close the client (its HTTP session) and any credential we created, once unused."""
+        self._users -= 1
+        if self._users > 0:
+            return
         self.closed = True
         client, self._client = self._client, None
         if client is not None:
@@ -185,6 +196,17 @@ class LazyClient(Generic[ClientT]):
         if self._owns_credential and self._credential is not None:
             await self._credential.close()
         self._credential = None
+
+
+def text_analytics_client(config: Any, options: AzureCallOptions | None = None) -> LazyClient:
+    """The lazily built Azure AI Language client for an AzureLanguageConfig."""
+    from azure.ai.textanalytics.aio import TextAnalyticsClient
+
+    call_options = options or AzureCallOptions()
+    return LazyClient(
+        lambda credential: TextAnalyticsClient(config.endpoint, credential, **call_options.client_kwargs()),
+        config.key,
+    )
 
 
 async def run_all(calls: Sequence[Awaitable[T]]) -> list[T]:

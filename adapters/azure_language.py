@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from azure.ai.textanalytics.aio import TextAnalyticsClient
-
 from adapters.azure_clients import (
     AzureCallOptions,
     LazyClient,
@@ -20,6 +18,7 @@ from adapters.azure_clients import (
     chunked,
     run_all,
     sdk_errors,
+    text_analytics_client,
 )
 from adapters.config import AzureLanguageConfig
 from adapters.contracts import SUPPORTED_LANGUAGES, EngineError, LanguageCandidate, LanguageResult
@@ -41,17 +40,13 @@ class AzureLanguageDetector:
         *,
         supported_languages: Sequence[str] = SUPPORTED_LANGUAGES,
         options: AzureCallOptions | None = None,
+        client: LazyClient | None = None,
         country_hint: str = "none",
     ) -> None:
         self._supported = frozenset(supported_languages)
         self._country_hint = country_hint
-        call_options = options or AzureCallOptions()
-        self._client = LazyClient(
-            lambda credential: TextAnalyticsClient(
-                config.endpoint, credential, **call_options.client_kwargs()
-            ),
-            config.key,
-        )
+        # One Language client per process: the builder passes the same one to both engines.
+        self._client = (client or text_analytics_client(config, options)).attach()
 
     async def detect(self, texts: Sequence[str]) -> list[LanguageResult]:
         results: list[LanguageResult | None] = [None] * len(texts)

@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from azure.ai.textanalytics.aio import TextAnalyticsClient
-
-from adapters.azure_clients import AzureCallOptions, LazyClient, chunked, run_all, sdk_errors
+from adapters.azure_clients import (
+    AzureCallOptions,
+    LazyClient,
+    chunked,
+    run_all,
+    sdk_errors,
+    text_analytics_client,
+)
 from adapters.config import AzureLanguageConfig
 from adapters.contracts import (
     SUPPORTED_LANGUAGES,
@@ -45,17 +50,13 @@ class AzureSentimentAnalyzer:
         *,
         supported_languages: Sequence[str] = SUPPORTED_LANGUAGES,
         options: AzureCallOptions | None = None,
+        client: LazyClient | None = None,
         max_document_chars: int = MAX_DOCUMENT_CHARS,
     ) -> None:
         self._supported = frozenset(supported_languages)
         self._max_chars = max_document_chars
-        call_options = options or AzureCallOptions()
-        self._client = LazyClient(
-            lambda credential: TextAnalyticsClient(
-                config.endpoint, credential, **call_options.client_kwargs()
-            ),
-            config.key,
-        )
+        # One Language client per process: the builder passes the same one to both engines.
+        self._client = (client or text_analytics_client(config, options)).attach()
 
     async def analyze(self, texts: Sequence[str], *, language: str) -> list[SentimentResult]:
         if language not in self._supported:

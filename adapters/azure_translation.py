@@ -61,7 +61,7 @@ class AzureTranslator:
                 **call_options.client_kwargs(),
             )
 
-        self._client = LazyClient(build, config.key)
+        self._client = LazyClient(build, config.key).attach()
 
     async def translate(
         self, texts: Sequence[str], *, to: str, source: str | None = None

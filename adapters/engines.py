@@ -81,11 +81,20 @@ class _Builder:
         self.config = config
         self.fakes = fakes
         self.executor: BoundedExecutor | None = None
+        self._language_client = None
 
     def shared_executor(self) -> BoundedExecutor:
         if self.executor is None:
             self.executor = BoundedExecutor(self.config.executor_workers, name="engines")
         return self.executor
+
+    def language_client(self):
+        """The one Azure AI Language client both Azure engines share."""
+        if self._language_client is None:
+            from adapters.azure_clients import text_analytics_client
+
+            self._language_client = text_analytics_client(self.config.azure_language, self.azure_options())
+        return self._language_client
 
     def azure_options(self):
         """SDK retries that fit the per-call budget (a 429 is waited up to half of it)."""
@@ -109,6 +118,7 @@ class _Builder:
                 config.azure_language,
                 supported_languages=config.supported_languages,
                 options=self.azure_options(),
+                client=self.language_client(),
             )
         if name == "local":
             from adapters.local_language import LocalLanguageDetector
@@ -127,6 +137,7 @@ class _Builder:
                 config.azure_language,
                 supported_languages=config.supported_languages,
                 options=self.azure_options(),
+                client=self.language_client(),
             )
         if name == "local":
             from adapters.local_sentiment import LocalSentimentAnalyzer
