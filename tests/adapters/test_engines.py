@@ -116,3 +116,19 @@ async def test_configured_azure_engines_come_first() -> None:
     assert engines.translation.engine_names == ("azure", "fake")
     assert engines.executor is None  # no local engine, no thread pool
     await engines.close()
+
+
+async def test_azure_detection_and_sentiment_share_one_language_client() -> None:
+    config = EngineConfig(
+        language_engines=("azure",), sentiment_engines=("azure",), translation_engines=("fake",),
+        azure_language=AzureLanguageConfig("https://lang.example.test", "key"),
+    )
+    engines = build_engines(config)
+    detector, analyzer = engines.language.engine("azure"), engines.sentiment.engine("azure")
+    assert detector._client is analyzer._client
+    shared = detector._client
+    shared.get()  # build it
+    await detector.close()
+    assert not shared.closed  # sentiment still uses it
+    await engines.close()
+    assert shared.closed
