@@ -22,11 +22,21 @@ def main(argv: list[str] | None = None) -> int:
         from bot.teams_package import main as teams_package
 
         return teams_package(argv[1:], settings)
+    if argv:
+        print(f"showcase-bot: unknown command {argv[0]!r}; usage: python -m bot [teams-package ...]",
+              file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
-    print(f"Showcase Bot on http://{settings.host}:{settings.port}/api/messages", flush=True)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Showcase Bot on {base}/api/messages — chat in the browser at {base}/", flush=True)
+    try:
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    except OSError as error:  # e.g. the port is taken: say so in one line
+        print(f"showcase-bot: cannot listen on {settings.host}:{settings.port}: {error}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
