@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Showcase Bot on {base}/api/messages — chat in the browser at {base}/", flush=True)
     try:
         web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
-    except OSError as error:  # e.g. the port is taken: say so in one line
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
         print(f"showcase-bot: cannot listen on {settings.host}:{settings.port}: {error}",
               file=sys.stderr)
         return 1
