@@ -103,3 +103,20 @@ def test_start_up_with_a_bad_value_exits_2_with_one_line_and_no_traceback() -> N
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1, completed.stderr
     assert "PORT" in lines[0] and "Traceback" not in completed.stderr
+
+
+def test_a_taken_port_is_one_line_and_exit_1() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        completed = subprocess.run(
+            [sys.executable, "-m", "bot"],
+            env={"PATH": "/usr/bin:/bin", "PORT": str(port), "BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"},
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert completed.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in completed.stderr
+    assert "Traceback" not in completed.stderr
