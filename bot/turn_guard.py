@@ -96,7 +96,8 @@ class _Snapshot:
             on_send=list(context._on_send_activities),
             on_update=list(context._on_update_activity),
             on_delete=list(context._on_delete_activity),
-            activity=copy.deepcopy(context.activity),
+            # Shallow: middleware replaces fields (the mention-free text) rather than mutating them.
+            activity=copy.copy(context.activity),
             responded=context.responded,
             buffered=len(context.buffered_reply_activities),
         )
@@ -112,7 +113,7 @@ class _Snapshot:
         self.restore_handlers(context)
         context.turn_state.clear()
         context.turn_state.update(self.turn_state)
-        context.activity = copy.deepcopy(self.activity)
+        context.activity = copy.copy(self.activity)
         context._responded = self.responded  # the setter refuses False
         del context.buffered_reply_activities[self.buffered :]
 
