@@ -43,5 +43,6 @@ class EngineConfig:
     supported_languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     working_language: str = "en"
     executor_workers: int = 2
+    sentiment_cascade: bool = True  # offline sentiment: the fast stage answers when it is sure
     azure_language: AzureLanguageConfig | None = None
     azure_translator: AzureTranslatorConfig | None = None

@@ -60,7 +60,7 @@ class Engines:
             await detector.detect(["warming up the language model"])
         analyzer = self.sentiment.engine("local")
         if analyzer is not None:
-            await analyzer.analyze(["warming up the sentiment model"], language="en")
+            await analyzer.warm_up()  # every model of its pool, not only the first
 
     async def close(self) -> None:
         """Close every engine, then stop the shared executor (off the event loop)."""
@@ -142,7 +142,11 @@ class _Builder:
         if name == "local":
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            return LocalSentimentAnalyzer(config.supported_languages, executor=self.shared_executor())
+            return LocalSentimentAnalyzer(
+                config.supported_languages,
+                executor=self.shared_executor(),
+                cascade=config.sentiment_cascade,
+            )
         return self.fake_set().sentiment
 
     def translation(self, name: str) -> Translator | None:

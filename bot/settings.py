@@ -305,6 +305,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         supported_languages=languages,
         working_language=working_language,
         executor_workers=read.integer("BOT_ENGINE_WORKERS", 2, 1, 64),
+        sentiment_cascade=read.switch("BOT_SENTIMENT_CASCADE", True),
         azure_language=(
             AzureLanguageConfig(language_endpoint, read.raw("AZURE_LANGUAGE_KEY") or None)
             if language_endpoint

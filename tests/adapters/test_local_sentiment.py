@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,12 @@ import pytest
 
 from adapters.contracts import SentimentAnalyzer, SentimentLabel, UnsupportedLanguageError
 from adapters.executor import BoundedExecutor
-from adapters.local_sentiment import LocalSentimentAnalyzer, SentimentHead, split_sentences
+from adapters.local_sentiment import (
+    EmbedderPool,
+    LocalSentimentAnalyzer,
+    SentimentHead,
+    split_sentences,
+)
 
 # --- sentence splitting -----------------------------------------------------------
 
@@ -231,3 +237,97 @@ async def test_warm_up_embeds_once_in_the_executor() -> None:
     await engine.warm_up()
     assert embedder.calls == [["warm up"]]
     await engine.close()
+
+
+# --- one model per worker thread ----------------------------------------------------------
+
+
+class BarrierModel:
+    """Embeds only once `parties` models are inside `encode` at the same time."""
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        self.barrier = barrier
+
+    def encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        self.barrier.wait(timeout=10)
+        return np.ones((len(texts), 3), dtype=np.float32)
+
+
+def test_two_workers_embed_at_the_same_time_on_separate_models() -> None:
+    barrier = threading.Barrier(2)
+    made: list[BarrierModel] = []
+
+    def factory() -> BarrierModel:
+        made.append(BarrierModel(barrier))
+        return made[-1]
+
+    pool = EmbedderPool(2, factory)
+
+    def embed() -> int:
+        with pool.borrow() as model:
+            model.encode(["x"], True)  # a single shared, locked model would time out here
+            return id(model)
+
+    with ThreadPoolExecutor(2) as workers:
+        ids = list(workers.map(lambda _: embed(), range(2)))
+    assert len(set(ids)) == 2
+    assert pool.created == 2
+
+
+def test_the_pool_never_builds_more_models_than_its_size() -> None:
+    made: list[object] = []
+    pool = EmbedderPool(2, lambda: made.append(object()) or made[-1])
+
+    def borrow_twice(_: int) -> None:
+        with pool.borrow():
+            pass
+
+    with ThreadPoolExecutor(6) as workers:
+        list(workers.map(borrow_twice, range(60)))
+    assert 1 <= len(made) <= 2
+    assert pool.created == len(made)
+
+
+def test_a_failed_model_load_frees_its_slot() -> None:
+    calls = 0
+
+    def factory() -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("model file missing")
+        return object()
+
+    pool = EmbedderPool(1, factory)
+    with pytest.raises(OSError), pool.borrow():
+        pass
+    with pool.borrow() as model:
+        assert model is not None
+    assert pool.created == 1
+
+
+async def test_warm_up_loads_one_model_per_worker() -> None:
+    executor = BoundedExecutor(2)
+    engine = LocalSentimentAnalyzer(cascade=False, executor=executor, head=identity_head())
+    engine._models = EmbedderPool(2, ScriptedEmbedder)  # no real model in this test
+    await engine.warm_up()
+    assert engine._models.created == 2
+    executor.shutdown()
+
+
+def test_real_models_in_two_threads_give_the_same_vectors_as_one() -> None:
+    texts = [f"Message {i}: the weather in town was lovely today." for i in range(6)]
+    pool = EmbedderPool(2)
+
+    def embed(text: str) -> np.ndarray:
+        with pool.borrow() as model:
+            return np.asarray(model.encode([text], True))
+
+    with pool.borrow(), pool.borrow():  # both models exist before the threads start
+        assert pool.created == 2
+    sequential = [embed(t) for t in texts]
+    with ThreadPoolExecutor(2) as workers:
+        concurrent = list(workers.map(embed, texts * 3))
+    assert pool.created == 2
+    for i, vector in enumerate(concurrent):
+        assert np.array_equal(vector, sequential[i % len(texts)])
