@@ -28,13 +28,13 @@ from dialogs.choices import (
 from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
-from dialogs.insights import TurnInsights, conversation_language, get_insights
+from dialogs.insights import LanguageDecision, TurnInsights, conversation_language, get_insights
 from dialogs.intents import Intent, phrase_intent, recognize
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog
 from dialogs.translate_dialog import TranslateDialog
-from dialogs.why_dialog import WhyDialog, label_text, record_action
+from dialogs.why_dialog import DECISIONS, WhyDialog, label_text, record_action
 
 if TYPE_CHECKING:
     from bot.state import BotState
@@ -189,11 +189,19 @@ class MainDialog(ComponentDialog):
                                label=label, score=score))
             else:
                 lines.append(t(context, "I read that as {label} ({score}).", label=label, score=score))
-            if insights.language is not None:
-                user_language = conversation_language(context)
+            user_language = conversation_language(context)
+            decided_by_detection = insights.language_decision in (
+                LanguageDecision.DETECTED, LanguageDecision.SWITCHED
+            )
+            if insights.language is not None and decided_by_detection:
                 name = verbatim(context, language_name(insights.language.language, user_language))
                 lines.append(t(context, "Language: {language} ({score}).", language=name,
                                score=f"{insights.language.score:.2f}"))
+            elif str(insights.language_decision) in DECISIONS:
+                # "hello" or "ok": no guess worth showing, say why the language is what it is.
+                name = verbatim(context, language_name(insights.user_language, user_language))
+                lines.append(t(context, "Conversation language: {language}, {reason}.", language=name,
+                               reason=t(context, DECISIONS[str(insights.language_decision)])))
         lines.append(t(context, "Here is what I can do:"))
         await context.send_activity(message_with_actions(join_lines(context, lines), menu_titles(context)))
         record_action(context, "menu")
