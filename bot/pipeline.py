@@ -62,6 +62,7 @@ class PipelineOptions:
     switch_confidence: float = 0.8  # a known conversation language changes only above this
     turn_budget_s: float = 5.0
     analysis: bool = True  # BOT_ANALYSIS
+    log_text: bool = False  # BOT_LOG_TEXT: message text in logs only when asked for
 
 
 def can_really_translate(translator: Translator | None) -> bool:
@@ -128,6 +129,8 @@ class PipelineMiddleware(Middleware):
         if activity.type == ActivityTypes.message and (activity.text or "").strip():
             insights = await self._analyze(activity.text, profile=profile, hint=hint, enabled=enabled)
             context.turn_state[INSIGHTS_KEY] = insights
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s", self._log_line(activity, insights))
             language = insights.user_language
             if not insights.ask_language:
                 profile.language = language
@@ -164,6 +167,25 @@ class PipelineMiddleware(Middleware):
                 await self._translate_outgoing(context, buffer, deadline)
                 flushing = True
                 await context.send_activities(buffer)
+
+    def _log_line(self, activity: Activity, insights: TurnInsights) -> str:
+        """One line per analysed message: conversation, decisions, engines, latencies; no text by default."""
+        parts = [
+            f"turn conversation={activity.conversation.id if activity.conversation else '?'}",
+            f"language={insights.user_language} decision={insights.language_decision}",
+        ]
+        if insights.sentiment is not None:
+            parts.append(f"sentiment={insights.sentiment.label} ({insights.sentiment.confidence:.2f})")
+        parts.extend(
+            f"{step.capability}={step.engine}:{step.latency_ms:.0f}ms"
+            + "".join(f" skipped={skip.engine}:{skip.reason}" for skip in step.skipped)
+            for step in insights.steps
+        )
+        if insights.distressed:
+            parts.append("safety=flagged")
+        if self._options.log_text:
+            parts.append(f"text={insights.original_text!r}")
+        return " ".join(parts)
 
     def _needs_translation(self, context: TurnContext) -> bool:
         if not self._translate_out:
@@ -420,4 +442,5 @@ def pipeline_options(settings: Any) -> PipelineOptions:
         min_confidence=settings.engines.language_min_confidence,
         turn_budget_s=settings.turn_budget_s,
         analysis=settings.analysis,
+        log_text=settings.log_text,
     )

@@ -258,3 +258,16 @@ async def test_outgoing_translation_is_bounded_by_the_turn_budget(fakes: FakeEng
     adapter, _ = make_adapter(engines, recorder, turn_budget_s=0.3)
     await adapter.send("hola, ¿me ayudas con algo?")
     assert adapter.get_next_activity().text == "ok"  # sent as written rather than late
+
+
+async def test_each_message_logs_one_line_without_its_text(
+    fakes: FakeEngines, engines: Engines, caplog: pytest.LogCaptureFixture
+) -> None:
+    fakes.language.script("mi número secreto es 1234", language="es")
+    recorder = Recorder()
+    adapter, _ = make_adapter(engines, recorder)
+    with caplog.at_level("INFO", logger="bot.pipeline"):
+        await adapter.send("mi número secreto es 1234")
+    [line] = [record.getMessage() for record in caplog.records if record.getMessage().startswith("turn ")]
+    assert "language=es" in line and "sentiment=" in line and "language=fake:" in line
+    assert "secreto" not in line
