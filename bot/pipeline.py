@@ -32,9 +32,10 @@ from adapters.contracts import (
     Translator,
 )
 from bot.language_rules import LanguageChoice, decide_language, locale_hint
+from bot.outgoing_texts import translatable_texts
 from bot.protect import protect
 from bot.state import BotState, ConversationProfile
-from dialogs.i18n import OutgoingTexts, is_own_phrase, outgoing
+from dialogs.i18n import is_own_phrase, outgoing
 from dialogs.insights import (
     INSIGHTS_KEY,
     LANGUAGE_KEY,
@@ -368,9 +369,7 @@ class PipelineMiddleware(Middleware):
         assert self._engines is not None
         language = context.turn_state.get(LANGUAGE_KEY, self._options.working_language)
         keep = outgoing(context)
-        slots: list[tuple[Callable[[str], None], str]] = []
-        for activity in activities:
-            _collect(activity, keep, slots)
+        slots = translatable_texts(activities, keep)
         if not slots:
             return
         masked = [protect(text, keep.verbatim) for _, text in slots]
@@ -398,40 +397,6 @@ def _quick_detector(engines: EngineSet | None) -> LanguageDetector | None:
     if not names or names[0] == "local" or "local" not in names:
         return None
     return chain.engine("local")  # type: ignore[union-attr]
-
-
-def _needs(text: Any, keep: OutgoingTexts) -> bool:
-    return isinstance(text, str) and any(char.isalpha() for char in text) and not keep.keeps(text)
-
-
-def _collect(activity: Activity, keep: OutgoingTexts, slots: list) -> None:
-    """Find translatable texts in an activity: text, suggested actions, Adaptive Cards."""
-    if _needs(activity.text, keep):
-        slots.append((lambda value, a=activity: setattr(a, "text", value), activity.text))
-    if activity.suggested_actions and activity.suggested_actions.actions:
-        for action in activity.suggested_actions.actions:
-            if _needs(action.title, keep):
-                slots.append((lambda value, a=action: setattr(a, "title", value), action.title))
-    for attachment in activity.attachments or []:
-        if attachment.content_type == "application/vnd.microsoft.card.adaptive" and isinstance(
-            attachment.content, dict
-        ):
-            _collect_card(attachment.content, keep, slots)
-
-
-_CARD_TEXT_KEYS = ("text", "title", "altText", "placeholder", "label", "errorMessage", "fallbackText")
-
-
-def _collect_card(node: Any, keep: OutgoingTexts, slots: list) -> None:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in _CARD_TEXT_KEYS and _needs(value, keep):
-                slots.append((lambda text, n=node, k=key: n.__setitem__(k, text), value))
-            elif isinstance(value, (dict, list)):
-                _collect_card(value, keep, slots)
-    elif isinstance(node, list):
-        for item in node:
-            _collect_card(item, keep, slots)
 
 
 def pipeline_options(settings: Any) -> PipelineOptions:
