@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.harness import wait_until_ready
+from tests.processes import terminate
 from tests.storage.azurite import free_port
 
 # Settings every test bot shares: no engines (fast start, nothing sent anywhere), quiet logs.
@@ -57,14 +58,7 @@ class BotProcess:
     def stop(self) -> None:
         """SIGTERM, as a process manager would stop it (aiohttp closes the app cleanly)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        terminate(process)
 
     def log_tail(self, limit: int | None = 3000) -> str:
         """The process's output (the last `limit` characters; all of it with None)."""
