@@ -6,11 +6,13 @@ Profiles are plain JSON-able dicts wrapped in small classes, so every store
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botbuilder.core import BotState as BotbuilderState
 from botbuilder.core import ConversationState, StatePropertyAccessor, Storage, TurnContext, UserState
+from botbuilder.core.bot_state import CachedBotState
 
 from bot.storage.codec import CREATE_ONLY_ETAG, ETAG_FIELD
 
@@ -43,6 +45,21 @@ class UserProfile:
     feedback: list[dict[str, Any]] = field(default_factory=list)  # finished feedback summaries
 
 
+class _PickleHashedState(CachedBotState):
+    """botbuilder's change detection with a pickle instead of a jsonpickle flatten.
+
+    botbuilder hashes the whole state on load, on save and after the write to know
+    whether to write; jsonpickle made that the largest cost of a turn of our own.
+    Equal states pickle equally; anything pickle refuses falls back to botbuilder's way.
+    """
+
+    def compute_hash(self, obj: object) -> Any:
+        try:
+            return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return super().compute_hash(obj)
+
+
 class BotState:
     """The accessors every part of the bot uses; one instance per process."""
 
@@ -54,10 +71,27 @@ class BotState:
         self._user: StatePropertyAccessor = user_state.create_property("profile")
 
     async def conversation(self, turn_context: TurnContext) -> ConversationProfile:
+        await self.load(turn_context)
         return await _typed(self._conversation, turn_context, ConversationProfile)
 
     async def user(self, turn_context: TurnContext) -> UserProfile:
+        await self.load(turn_context)
         return await _typed(self._user, turn_context, UserProfile)
+
+    async def load(self, turn_context: TurnContext) -> None:
+        """Read both records in one storage call, once per turn (later calls are free)."""
+        states = [
+            state for state in (self.conversation_state, self.user_state)
+            if state.get_cached_state(turn_context) is None
+        ]
+        storage = _shared_storage(self.conversation_state, self.user_state)
+        if not states or storage is None:
+            return
+        keys = {state.get_storage_key(turn_context): state for state in states}
+        items = await storage.read(list(keys))
+        for key, state in keys.items():
+            # botbuilder keeps the cache under a private key and offers no setter (4.17 is final).
+            turn_context.turn_state[state._context_service_key] = _PickleHashedState(items.get(key))
 
     async def save(self, turn_context: TurnContext) -> None:
         """Write both states once, at the end of the turn."""
