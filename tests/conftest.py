@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from aiohttp import web
@@ -13,6 +13,7 @@ from adapters.fakes import FakeEngines
 from bot.app import create_app
 from bot.settings import Settings, load_settings
 from tests.harness import Harness
+from tests.storage.azurite import AzuriteNotInstalledError, AzuriteServer
 
 FAKE_ONLY = EngineConfig(
     language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",)
@@ -60,3 +61,15 @@ async def bot_url(settings: Settings, engines: Engines) -> AsyncIterator[str]:
 async def harness(bot_url: str) -> AsyncIterator[Harness]:
     async with Harness(f"{bot_url}/api/messages") as harness:
         yield harness
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[AzuriteServer]:
+    """A real Azurite blob service on a free loopback port, one for the whole test session."""
+    server = AzuriteServer()
+    try:
+        server.start()
+    except AzuriteNotInstalledError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.state.stores import blob_records, sqlite_records
-from tests.storage.azurite import AzuriteNotInstalledError, AzuriteServer
+from tests.storage.azurite import AzuriteServer
 
 STATE_FILE = "state.sqlite3"
 
 
 @pytest.fixture(scope="session")
-def state_azurite() -> Iterator[AzuriteServer]:
-    """A real Azurite blob service on a free loopback port, shared by these tests."""
-    server = AzuriteServer()
-    try:
-        server.start()
-    except AzuriteNotInstalledError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
+def state_azurite(azurite: AzuriteServer) -> AzuriteServer:
+    """The session's Azurite (tests/conftest.py): one server for the storage and state tests."""
+    return azurite
 
 
 class StoreUnderTest:

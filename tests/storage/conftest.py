@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -12,24 +12,12 @@ from botbuilder.core import Storage
 from bot.storage.blob_store import AzureBlobStorage
 from bot.storage.memory_store import InMemoryStorage
 from bot.storage.sqlite_store import SqliteStorage
-from tests.storage.azurite import AzuriteNotInstalledError, AzuriteServer
+from tests.storage.azurite import AzuriteServer
 
 STORE_KINDS = ("memory", "sqlite", "blob")
 
 # Opens a new handle on the same underlying data: a bot "restart" for durable stores.
 StoreOpener = Callable[[], Storage]
-
-
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[AzuriteServer]:
-    """A real Azurite blob service on a free loopback port, shared by the session."""
-    server = AzuriteServer()
-    try:
-        server.start()
-    except AzuriteNotInstalledError as error:
-        pytest.fail(str(error), pytrace=False)
-    yield server
-    server.stop()
 
 
 @pytest.fixture(params=STORE_KINDS)
