@@ -216,13 +216,17 @@ class LocalizedTextPrompt(TextPrompt):
         await send_prompt(turn_context, options, is_retry)
 
 
-class LocalizedChoicePrompt(Prompt):
-    """A choice prompt that accepts a reply in any supported language; returns the option's value."""
+class LocalizedPrompt(Prompt):
+    """A prompt whose prompt and reprompts are sent in the user's language (see send_prompt)."""
 
     async def on_prompt(
         self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
     ) -> None:
         await send_prompt(turn_context, options, is_retry)
+
+
+class LocalizedChoicePrompt(LocalizedPrompt):
+    """A choice prompt that accepts a reply in any supported language; returns the option's value."""
 
     async def on_recognize(
         self, turn_context: TurnContext, state: dict, options: PromptOptions
@@ -310,13 +314,8 @@ def _normalized_number_words() -> dict[str, int]:
     return {normalize(word): value for word, value in NUMBER_WORDS.items()}
 
 
-class RatingPrompt(Prompt):
+class RatingPrompt(LocalizedPrompt):
     """Asks for a 1-5 rating; reprompts, in the user's language, until it gets one."""
-
-    async def on_prompt(
-        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
-    ) -> None:
-        await send_prompt(turn_context, options, is_retry)
 
     async def on_recognize(
         self, turn_context: TurnContext, state: dict, options: PromptOptions
