@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from botbuilder.core import Middleware, TurnContext
@@ -142,7 +142,7 @@ class PipelineMiddleware(Middleware):
         context.turn_state[SERVICES_KEY] = _Services(
             self._engines.translation if self._engines else None,
             enabled,
-            functools.partial(self._analyze, profile=replace(profile), hint=hint, enabled=enabled),
+            functools.partial(self._analyze, profile=profile, hint=hint, enabled=enabled),
         )
         buffer: list[Activity] = []
         flushing = False
