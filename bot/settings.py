@@ -131,6 +131,13 @@ class Settings:
     teams_app_name: str = "Showcase Bot"
     transcript_dir: Path | None = None
     max_body_bytes: int = 512 * 1024
+    max_text_chars: int = 5120  # longer messages get a localized "too long" reply, unanalysed
+    direct_line_local: bool = True  # serve the local Direct Line endpoint (default: only without MicrosoftAppId)
+    direct_line_local_secret: str = field(default="", repr=False)  # needed for tokens/generate when set
+    direct_line_tokens_per_minute: int = 20  # token requests per client address
+    direct_line_conversation_bytes: int = 1024 * 1024  # history + uploads of one conversation
+    direct_line_total_bytes: int = 64 * 1024 * 1024  # all local Direct Line conversations together
+    direct_line_idle_s: int = 1800  # a conversation unused this long is forgotten
     log_level: str = "INFO"
     log_text: bool = False
     endpoints: BotFrameworkEndpoints = field(default_factory=BotFrameworkEndpoints)
@@ -333,10 +340,22 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if app_type == "SingleTenant" and read.raw("MicrosoftAppId") and not app_tenant_id:
         raise SettingsError("MicrosoftAppTenantId", "", "a tenant id when MicrosoftAppType=SingleTenant")
 
+    app_id = read.raw("MicrosoftAppId")
+    # The local Direct Line endpoint is for local use: with a Bot Service registration it is
+    # served only when asked for, and then its token generation needs a server-side secret.
+    direct_line_local = read.switch("BOT_DIRECT_LINE_LOCAL", not app_id)
+    direct_line_local_secret = read.raw("BOT_DIRECT_LINE_LOCAL_SECRET")
+    if direct_line_local and app_id and len(direct_line_local_secret) < 16:
+        raise SettingsError(
+            "BOT_DIRECT_LINE_LOCAL_SECRET",
+            "",
+            "a secret of 16 or more characters when BOT_DIRECT_LINE_LOCAL=on and MicrosoftAppId is set",
+        )
+
     return Settings(
         port=read.integer("PORT", 3978, 1, 65535),
         host=read.raw("HOST", "127.0.0.1") or "127.0.0.1",
-        app_id=read.raw("MicrosoftAppId"),
+        app_id=app_id,
         app_password=read.raw("MicrosoftAppPassword"),
         app_type=app_type,
         app_tenant_id=app_tenant_id,
@@ -352,6 +371,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         teams_app_name=read.raw("TEAMS_APP_NAME", "Showcase Bot") or "Showcase Bot",
         transcript_dir=Path(transcript_dir) if transcript_dir else None,
         max_body_bytes=read.integer("BOT_MAX_BODY_BYTES", 512 * 1024, 1024, 64 * 1024 * 1024),
+        max_text_chars=read.integer("BOT_MAX_TEXT_CHARS", 5120, 16, 100_000),
+        direct_line_local=direct_line_local,
+        direct_line_local_secret=direct_line_local_secret,
+        direct_line_tokens_per_minute=read.integer("BOT_DIRECT_LINE_TOKENS_PER_MINUTE", 20, 1, 100_000),
+        direct_line_conversation_bytes=read.integer(
+            "BOT_DIRECT_LINE_CONVERSATION_BYTES", 1024 * 1024, 16 * 1024, 1024 * 1024 * 1024
+        ),
+        direct_line_total_bytes=read.integer(
+            "BOT_DIRECT_LINE_TOTAL_BYTES", 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024
+        ),
+        direct_line_idle_s=read.integer("BOT_DIRECT_LINE_IDLE_S", 1800, 10, 7 * 86_400),
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_text=read.switch("BOT_LOG_TEXT", False),
         endpoints=_read_endpoints(read),

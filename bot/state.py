@@ -6,7 +6,9 @@ Profiles are plain JSON-able dicts wrapped in small classes, so every store
 
 from __future__ import annotations
 
+import logging
 import pickle
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -15,6 +17,13 @@ from botbuilder.core import ConversationState, StatePropertyAccessor, Storage, T
 from botbuilder.core.bot_state import CachedBotState
 
 from bot.storage.codec import CREATE_ONLY_ETAG, ETAG_FIELD
+
+log = logging.getLogger("bot.state")
+
+# Deletes what one part of the bot keeps outside the state store about a user and a
+# conversation (recorded transcripts, Direct Line history and uploads), given
+# (channel_id, conversation_id, user_id). Registered at start-up with `add_eraser`.
+Eraser = Callable[[str, str, str], Awaitable[None]]
 
 
 @dataclass
@@ -69,6 +78,11 @@ class BotState:
         self.dialog_state: StatePropertyAccessor = conversation_state.create_property("DialogState")
         self._conversation: StatePropertyAccessor = conversation_state.create_property("profile")
         self._user: StatePropertyAccessor = user_state.create_property("profile")
+        self._erasers: list[Eraser] = []
+
+    def add_eraser(self, eraser: Eraser) -> None:
+        """Have "delete my data" also delete what `eraser` knows of the user."""
+        self._erasers.append(eraser)
 
     async def conversation(self, turn_context: TurnContext) -> ConversationProfile:
         await self.load(turn_context)
@@ -131,11 +145,17 @@ class BotState:
             await state.save_changes(turn_context)
 
     async def delete_all(self, turn_context: TurnContext) -> None:
-        """Delete the user's and this conversation's records from the store."""
+        """Delete the user's and this conversation's records, then everything the erasers hold."""
         turn_context.turn_state.pop(_cache_key(self._conversation), None)
         turn_context.turn_state.pop(_cache_key(self._user), None)
         await self.conversation_state.delete(turn_context)
         await self.user_state.delete(turn_context)
+        activity = turn_context.activity
+        channel_id = activity.channel_id or ""
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        user_id = activity.from_property.id if activity.from_property else ""
+        for eraser in self._erasers:
+            await eraser(channel_id, conversation_id, user_id)
 
     async def reset_dialogs(self, turn_context: TurnContext) -> None:
         await self.dialog_state.delete(turn_context)
