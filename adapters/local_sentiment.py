@@ -37,7 +37,9 @@ EMPTY_SCORES = SentimentScores(positive=0.0, neutral=1.0, negative=0.0)
 
 # Latin-style terminators end a sentence only before a space or the end ("3.5" stays whole);
 # CJK, Arabic, Urdu and Devanagari terminators always do; so do line breaks.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？؟।॥۔]+[」』”’）]*|\n+")
+# Bounded runs keep the search linear: an unbounded `[.!?…]+` before a lookahead would
+# rescan a long run of dots from every position in it.
+_BOUNDARY = re.compile(r"[.!?…]{1,8}[\"'”’)\]]{0,4}(?=\s|$)|[。！？؟।॥۔]+[」』”’）]*|\n+")
 
 
 _MENTION = re.compile(r"(?:(?<!\S)RT\s+)?(?<!\S)@\w+:?")

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from adapters.contracts import LanguageResult
 from dialogs.insights import LanguageDecision
 
+# Linear in the text's length: the e-mail branch is bounded (64 + 253 characters, the
+# RFC limits), so no start position can scan an unbroken token to its end.
 _NOISE = re.compile(
-    r"https?://\S+|www\.\S+|\S+@\S+\.\w+|[@#]\w+|\d+(?:[.,:/-]\d+)*", re.UNICODE
+    r"https?://\S+|www\.\S+|[^\s@]{1,64}@[^\s@]{1,253}\.\w{1,63}|[@#]\w+|\d+(?:[.,:/-]\d+)*"
 )
 # Words shared by many languages or too short to mean a language on their own.
 AMBIGUOUS_WORDS = frozenset(

@@ -16,6 +16,8 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from msrest.exceptions import DeserializationError
 
+from bot.activity_schema import MAX_DEPTH, InvalidActivity, check_activity
+
 log = logging.getLogger("bot.messages")
 
 
@@ -35,6 +37,22 @@ def _require(condition: bool, reason: str, status: int = 400) -> None:
         raise BadActivity(status, reason)
 
 
+async def read_body(request: web.Request, max_body_bytes: int) -> bytes:
+    """The whole body, however many segments it arrives in; 413 past `max_body_bytes`."""
+    _require(
+        request.content_length is None or request.content_length <= max_body_bytes,
+        f"body is larger than {max_body_bytes} bytes",
+        413,
+    )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        _require(size <= max_body_bytes, f"body is larger than {max_body_bytes} bytes", 413)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def read_activity(request: web.Request, max_body_bytes: int) -> Activity:
     """Parse and validate the body as a Bot Framework activity, or raise BadActivity."""
     _require(
@@ -42,35 +60,20 @@ async def read_activity(request: web.Request, max_body_bytes: int) -> Activity:
         f"Content-Type must be application/json, got {request.content_type or 'none'}",
         415,
     )
-    _require(
-        request.content_length is None or request.content_length <= max_body_bytes,
-        f"body is larger than {max_body_bytes} bytes",
-        413,
-    )
-    body = await request.content.read(max_body_bytes + 1)
-    _require(len(body) <= max_body_bytes, f"body is larger than {max_body_bytes} bytes", 413)
+    body = await read_body(request, max_body_bytes)
     try:
         payload: Any = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadActivity(400, f"body is not valid JSON: {error}") from None
-    _require(isinstance(payload, dict), "body must be a JSON object (an activity)")
-    _require(isinstance(payload.get("type"), str) and payload["type"] != "", "activity has no 'type'")
-    conversation = payload.get("conversation")
-    _require(
-        isinstance(conversation, dict) and isinstance(conversation.get("id"), str) and conversation["id"],
-        "activity has no 'conversation.id'",
-    )
-    service_url = payload.get("serviceUrl")
-    _require(
-        isinstance(service_url, str) and service_url.startswith(("http://", "https://")),
-        "activity has no http(s) 'serviceUrl'",
-    )
-    _require(
-        payload.get("text") is None or isinstance(payload.get("text"), str), "'text' must be a string"
-    )
+    except RecursionError:
+        raise BadActivity(400, f"body is nested deeper than {MAX_DEPTH} levels") from None
+    try:
+        check_activity(payload, max_body_text=max_body_bytes)
+    except InvalidActivity as error:
+        raise BadActivity(400, str(error)) from None
     try:
         return Activity().deserialize(payload)
-    except (DeserializationError, TypeError, ValueError, AttributeError) as error:
+    except (DeserializationError, TypeError, ValueError, AttributeError, KeyError) as error:
         raise BadActivity(400, f"not a valid activity: {error}") from None
 
 

@@ -10,14 +10,31 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# Every branch is linear in the text's length: a URL runs to the next space (its trailing
+# punctuation is handed back afterwards), and the e-mail and code branches are bounded,
+# so no start position can scan an unbroken token to its end (a quadratic search).
 PROTECTED = re.compile(
-    r"(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))"  # URLs, without trailing punctuation
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"(?:https?://|www\.)\S+"  # URLs (trailing punctuation is given back in `_split_url`)
+    r"|[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}"  # e-mail addresses
     r"|[@#][\w-]+"  # mentions, hashtags
-    r"|\b(?=[A-Z0-9_-]*\d)[A-Z0-9]+(?:[-_][A-Z0-9]+)+\b"  # codes like AB-1234, TKT_99
-    r"|\b(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]{3,}\b"  # codes like X9Z7
+    r"|\b(?=[A-Z0-9_-]{0,64}\d)[A-Z0-9]{1,32}(?:[-_][A-Z0-9]{1,32}){1,8}\b"  # codes like AB-1234, TKT_99
+    r"|\b(?=[A-Z]{0,32}\d)(?=\d{0,32}[A-Z])[A-Z0-9]{3,32}\b"  # codes like X9Z7
     r"|\b\d+(?:[.,:/]\d+)*%?"  # numbers, dates, times, percentages
 )
+_URL_START = ("http://", "https://", "www.")
+_URL_TRAILING = ".,;:!?)]"
+
+
+def _split_url(span: str) -> tuple[str, str]:
+    """A URL and the sentence punctuation after it ("see https://x.test/a." -> URL, ".")."""
+    if not span.startswith(_URL_START):
+        return span, ""
+    kept = span.rstrip(_URL_TRAILING)
+    if len(kept) <= len("www.") or kept in _URL_START:
+        kept = span[: max(len(kept), 1)]
+    return kept, span[len(kept):]
+
+
 _PLACEHOLDER = re.compile(r"\[\[(\d+)\]\]")
 
 
@@ -47,8 +64,9 @@ def protect(text: str, keep: Iterable[str] = ()) -> Protected:
     spans: list[str] = []
 
     def hold(value: str) -> str:
+        value, trailing = _split_url(value)
         spans.append(value)
-        return f"[[{len(spans) - 1}]]"
+        return f"[[{len(spans) - 1}]]{trailing}"
 
     extra = sorted({value for value in keep if value and value in text}, key=len, reverse=True)
     if extra:

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
 from bot.state import BotState
 from bot.teams_mentions import MentionMiddleware
+from bot.text_limit import TextLimitMiddleware
 from bot.transcripts import install_transcript_logging
 from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
 
@@ -69,6 +70,9 @@ async def build_runtime(
         # Before TurnGuard: records each reply once, as finally sent after a successful save.
         install_transcript_logging(adapter, settings.transcript_dir)
     adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
+    adapter.use(
+        TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)
+    )
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
     adapter.use(TurnCapture(state))  # holds the replies until state is saved

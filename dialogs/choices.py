@@ -298,7 +298,8 @@ def parse_rating(text: str) -> int | None:
         return stars
     digits = "".join(str(unicodedata.decimal(char)) for char in cleaned if unicodedata.decimal(char, None) is not None)
     if digits:
-        return int(digits)
+        # A rating is a small number; a long digit run is not one (and int() refuses 4,300+ digits).
+        return int(digits) if len(digits) <= 6 else None
     normalized = normalize(cleaned).strip(" .!?。！？")
     words = _normalized_number_words()
     for word in re.split(r"[\s/]+", normalized):

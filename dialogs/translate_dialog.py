@@ -63,9 +63,10 @@ def parse_request(message: str, languages: tuple[str, ...]) -> TranslateRequest:
     if not rest:
         return TranslateRequest(None, None)
     # "to Spanish" alone: only the target.
-    only_target = re.match(rf"^(?:{_CONNECTORS})\s*(?P<lang>.+?)[\s.!?]*$", rest, re.IGNORECASE)
-    if only_target and _exact_language(only_target["lang"], languages):
-        return TranslateRequest(None, _exact_language(only_target["lang"], languages))
+    only_target = re.match(rf"(?:{_CONNECTORS})\s*(?P<lang>.+)", rest, re.IGNORECASE | re.DOTALL)
+    target_name = only_target["lang"].rstrip(" \t\n.!?") if only_target else ""
+    if target_name and _exact_language(target_name, languages):
+        return TranslateRequest(None, _exact_language(target_name, languages))
     # The last connector whose remainder is a language name splits text and target.
     for match in reversed(list(re.finditer(rf"\s(?:{_CONNECTORS})\s*", rest, re.IGNORECASE))):
         target = _exact_language(rest[match.end():].strip(" .!?؟"), languages)

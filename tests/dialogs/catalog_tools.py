@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = (
     *sorted((ROOT / "dialogs").glob("*.py")),
-    *(ROOT / "bot" / name for name in ("showcase_bot.py", "turn_guard.py", "hosting.py")),
+    *(ROOT / "bot" / name for name in ("showcase_bot.py", "turn_guard.py", "hosting.py", "text_limit.py")),
 )
 
 
