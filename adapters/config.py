@@ -6,7 +6,7 @@ build it directly. Keeping it here keeps the arrow `bot -> adapters` one-way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.contracts import SUPPORTED_LANGUAGES
 
@@ -22,6 +22,12 @@ class AzureTranslatorConfig:
     endpoint: str
     key: str | None = None  # None -> DefaultAzureCredential
     region: str | None = None
+
+
+@dataclass(frozen=True)
+class AzureContentSafetyConfig:
+    endpoint: str
+    key: str | None = field(default=None, repr=False)  # None -> DefaultAzureCredential
 
 
 @dataclass(frozen=True)
@@ -46,3 +52,7 @@ class EngineConfig:
     sentiment_cascade: bool = True  # offline sentiment: the fast stage answers when it is sure
     azure_language: AzureLanguageConfig | None = None
     azure_translator: AzureTranslatorConfig | None = None
+    # Safety: every engine is asked and any flag counts; "local" = lexicon + learned classifier.
+    safety_engines: tuple[str, ...] = ("azure", "local")
+    azure_content_safety: AzureContentSafetyConfig | None = None
+    safety_severity: int = 2  # Azure Content Safety SelfHarm severity that flags (0-7 scale)

@@ -179,12 +179,32 @@ class TranslationResult:
 
 @dataclass(frozen=True)
 class SafetyResult:
-    """Whether a text shows distress or self-harm language, and what matched."""
+    """Whether a text shows distress or self-harm language, and what matched.
+
+    From the safety chain, `engine` names every engine that flagged ("lexicon+learned"),
+    `flags` holds each one's verdict and `skipped` every engine that could not answer.
+    `about_someone_else` marks a worried third party ("my friend wants to kill herself").
+    """
 
     flagged: bool
     engine: str
     category: str = ""
     matched: tuple[str, ...] = ()
+    score: float = 0.0  # the engine's probability, or severity / 7 for Azure Content Safety
+    severity: int | None = None  # Azure Content Safety's 0-7 severity, when it answered
+    flags: tuple[SafetyFlag, ...] = ()
+    skipped: tuple[Skip, ...] = ()
+    about_someone_else: bool = False
+
+
+@dataclass(frozen=True)
+class SafetyFlag:
+    """One engine's positive verdict inside a combined safety result."""
+
+    engine: str
+    category: str
+    score: float
+    severity: int | None = None
 
 
 # --- protocols ------------------------------------------------------------------
@@ -227,9 +247,15 @@ class Translator(Protocol):
 
 @runtime_checkable
 class SafetyChecker(Protocol):
+    """One safety engine, or the chain of them (which combines for recall: any flag wins)."""
+
     name: str
 
-    def check(self, text: str, *, language: str) -> SafetyResult: ...
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        """Raises EngineError when the engine cannot answer (the chain records a skip)."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)

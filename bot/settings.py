@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from adapters.config import AzureLanguageConfig, AzureTranslatorConfig, EngineConfig
+from adapters.config import (
+    AzureContentSafetyConfig,
+    AzureLanguageConfig,
+    AzureTranslatorConfig,
+    EngineConfig,
+)
 from adapters.contracts import SUPPORTED_LANGUAGES
 
 T = TypeVar("T")
@@ -300,6 +305,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
 
     language_endpoint = read.url("AZURE_LANGUAGE_ENDPOINT")
     translator_endpoint = read.url("AZURE_TRANSLATOR_ENDPOINT")
+    content_safety_endpoint = read.url("AZURE_CONTENT_SAFETY_ENDPOINT")
     engines = EngineConfig(
         language_engines=read.names("BOT_LANGUAGE_ENGINES", ("azure", "local"), ENGINE_NAMES),
         sentiment_engines=read.names("BOT_SENTIMENT_ENGINES", ("azure", "local"), ENGINE_NAMES),
@@ -313,6 +319,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         working_language=working_language,
         executor_workers=read.integer("BOT_ENGINE_WORKERS", 2, 1, 64),
         sentiment_cascade=read.switch("BOT_SENTIMENT_CASCADE", True),
+        safety_engines=read.names("BOT_SAFETY_ENGINES", ("azure", "local"), ENGINE_NAMES),
+        safety_severity=read.integer("BOT_SAFETY_SEVERITY", 2, 1, 7),
+        azure_content_safety=(
+            AzureContentSafetyConfig(content_safety_endpoint, read.raw("AZURE_CONTENT_SAFETY_KEY") or None)
+            if content_safety_endpoint
+            else None
+        ),
         azure_language=(
             AzureLanguageConfig(language_endpoint, read.raw("AZURE_LANGUAGE_KEY") or None)
             if language_endpoint
