@@ -143,6 +143,8 @@ class Settings:
     direct_line_conversation_bytes: int = 1024 * 1024  # history + uploads of one conversation
     direct_line_total_bytes: int = 64 * 1024 * 1024  # all local Direct Line conversations together
     direct_line_idle_s: int = 1800  # a conversation unused this long is forgotten
+    checkin_window: int = 3  # this many strongly negative turns in a row lead to one gentle check-in
+    checkin_negative: float = 0.8  # "strongly negative": negative sentiment at least this sure
     log_level: str = "INFO"
     log_text: bool = False
     endpoints: BotFrameworkEndpoints = field(default_factory=BotFrameworkEndpoints)
@@ -395,6 +397,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
             "BOT_DIRECT_LINE_TOTAL_BYTES", 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024
         ),
         direct_line_idle_s=read.integer("BOT_DIRECT_LINE_IDLE_S", 1800, 10, 7 * 86_400),
+        checkin_window=read.integer("BOT_CHECKIN_WINDOW", 3, 2, 50),
+        checkin_negative=read.number("BOT_CHECKIN_NEGATIVE", 0.8, 0.0, 1.0),
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_text=read.switch("BOT_LOG_TEXT", False),
         endpoints=_read_endpoints(read),
