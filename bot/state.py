@@ -37,6 +37,8 @@ class ConversationProfile:
     last_action: str = ""  # what the bot did on the last turn, for "why"
     transcript: list[dict[str, str]] = field(default_factory=list)  # for handoff
     turns: int = 0  # user messages this conversation has had (uncapped; see bot/turn_guard.py)
+    negative_streak: int = 0  # strongly negative turns in a row, capped at the window (dialogs/checkin.py)
+    checked_in: bool = False  # this run of negative turns had its one gentle check-in
 
     TRANSCRIPT_LIMIT = 40
 
