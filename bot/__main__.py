@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.settings import SettingsError, load_settings
+from bot.webchat.access_log import SafeAccessLogger
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     base = f"http://{settings.host}:{settings.port}"
     print(f"Showcase Bot on {base}/api/messages — chat in the browser at {base}/", flush=True)
     try:
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+                    access_log_class=SafeAccessLogger)  # no query strings (stream tokens) in the log
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise

@@ -9,7 +9,7 @@ from adapters.engines import Engines
 from bot.messages import messages_handler
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.webchat.routes import add_webchat_routes
+from bot.webchat.routes import ENDPOINT, add_webchat_routes
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MESSAGES = web.AppKey("messages", object)
@@ -24,6 +24,8 @@ def create_app(
     async def runtime_context(app: web.Application):
         runtime = await build_runtime(settings, storage=storage, engines=engines)
         app[RUNTIME] = runtime
+        if ENDPOINT in app:  # "delete my data" also forgets the local Direct Line history and uploads
+            runtime.state.add_eraser(app[ENDPOINT].erase_user)
         handler = messages_handler(runtime.adapter, runtime.bot, settings.max_body_bytes)
         app[MESSAGES] = handler
         yield

@@ -1,9 +1,11 @@
 """A local Direct Line 3.0 endpoint and the connector-service routes the bot replies on.
 
 Clients (Web Chat, botframework-directlinejs) talk to `/v3/directline/...` with a token
-bound to one conversation; the endpoint stamps their activities as the `webchat`
-channel, runs the bot turn in-process, and stores the bot's replies, which arrive on
-`/directline-connector/v3/conversations/{id}/activities`, for polling and the stream.
+bound to one conversation and one server-assigned user; the endpoint stamps their
+activities as the `webchat` channel, runs the bot turn in-process, and stores the bot's
+replies, which arrive on `/directline-connector/v3/conversations/{id}/activities`, for
+polling and the stream. Everything it accepts is bounded (see store.py, uploads.py,
+ratelimit.py, generate_auth.py), and every refusal is a 4xx/5xx with a JSON reason.
 """
 
 from __future__ import annotations
@@ -17,13 +19,25 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import BodyPartReader, WSMsgType, web
+from aiohttp import WSMsgType, web
 from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
 from bot.webchat.gateway import BotGateway
-from bot.webchat.store import Conversation, ConversationStore, StoredAttachment, UnknownConversation
+from bot.webchat.generate_auth import GeneratePolicy, new_user_id, valid_user_id
+from bot.webchat.ratelimit import RateLimiter, client_key
+from bot.webchat.store import (
+    CLOSED,
+    ActivityTooLarge,
+    Conversation,
+    ConversationFull,
+    ConversationStore,
+    StoredAttachment,
+    StoreFull,
+    UnknownConversation,
+)
 from bot.webchat.tokens import TokenError, TokenGrant, TokenIssuer, bearer_token
+from bot.webchat.uploads import MAX_UPLOAD_BYTES, UploadRefused, download_headers, read_upload
 
 log = logging.getLogger("bot.webchat.directline")
 
@@ -31,8 +45,9 @@ API = "/v3/directline"
 CONNECTOR = "/directline-connector"
 CHANNEL_ID = "webchat"
 KEEPALIVE_S = 20.0
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
-USER_ID_MAX = 64
+MAX_STREAMS_PER_CONVERSATION = 8
+MAX_NAME_CHARS = 64
+NO_STORE = {"Cache-Control": "no-store"}
 
 TurnRunner = Callable[[Activity], Awaitable[None]]
 
@@ -43,18 +58,31 @@ def _now() -> str:
 
 _STATUS: dict[int, type[web.HTTPException]] = {
     400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 404: web.HTTPNotFound,
-    413: web.HTTPRequestEntityTooLarge, 502: web.HTTPBadGateway, 507: web.HTTPInsufficientStorage,
+    413: web.HTTPRequestEntityTooLarge, 415: web.HTTPUnsupportedMediaType, 429: web.HTTPTooManyRequests,
+    502: web.HTTPBadGateway, 503: web.HTTPServiceUnavailable, 507: web.HTTPInsufficientStorage,
 }
 
 
-def _error(status: int, code: str, message: str) -> web.HTTPException:
+def _error(status: int, code: str, message: str, *, retry_after_s: int | None = None) -> web.HTTPException:
     """A Direct Line style error body (`{"error": {"code", "message"}}`) with its status."""
     body = json.dumps({"error": {"code": code, "message": message}})
-    return _STATUS[status](text=body, content_type="application/json")
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
+    if status == 413:  # aiohttp's 413 wants sizes in its constructor; the reason is ours
+        return web.HTTPRequestEntityTooLarge(max_size=0, actual_size=0, text=body,
+                                              content_type="application/json", headers=headers)
+    return _STATUS[status](text=body, content_type="application/json", headers=headers)
+
+
+def enforce_rate_limit(limiter: RateLimiter, request: web.Request) -> None:
+    """Spend one of this client's token-minting requests, or answer 429 with Retry-After."""
+    decision = limiter.take(client_key(request.remote))
+    if not decision.allowed:
+        raise _error(429, "TooManyRequests", f"at most {limiter.per_minute} tokens a minute per client",
+                     retry_after_s=decision.retry_after_s)
 
 
 class DirectLineEndpoint:
-    """The endpoint's state and handlers; built once per app by `add_directline_routes`."""
+    """The endpoint's state and handlers; built once per app by `add_webchat_routes`."""
 
     def __init__(
         self,
@@ -64,6 +92,8 @@ class DirectLineEndpoint:
         run_turn: TurnRunner,
         bot_account: dict[str, str],
         *,
+        generate_policy: GeneratePolicy,
+        limiter: RateLimiter,
         keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         self.store = store
@@ -71,6 +101,8 @@ class DirectLineEndpoint:
         self.gateway = gateway
         self._run_turn = run_turn
         self.bot_account = bot_account
+        self.generate_policy = generate_policy
+        self.limiter = limiter
         self.keepalive_s = keepalive_s
         self._tasks: set[asyncio.Task] = set()
         self._sockets: set[web.WebSocketResponse] = set()
@@ -78,14 +110,26 @@ class DirectLineEndpoint:
     # ---- tokens and conversations -------------------------------------------------------
 
     def new_conversation(self, user_id: str | None = None) -> tuple[Conversation, str]:
-        """A conversation (not started yet) and a token for it, as `tokens/generate` gives."""
-        user = user_id if user_id else f"dl_{secrets.token_hex(8)}"
-        conversation = self.store.create(user[:USER_ID_MAX])
+        """A conversation (not started yet) and a token for it; 503 when the store is full.
+
+        The user id is server-assigned unless a trusted caller (one holding the secret) named it.
+        """
+        try:
+            conversation = self.store.create(user_id or new_user_id())
+        except StoreFull as error:
+            raise _error(503, "ServiceUnavailable", str(error), retry_after_s=error.retry_after_s) from None
         return conversation, self.tokens.issue(conversation.id, conversation.user_id)
 
-    def _grant(self, request: web.Request, conversation_id: str | None = None) -> TokenGrant:
+    def _grant(self, request: web.Request, conversation_id: str | None = None) -> tuple[TokenGrant, str]:
         try:
-            grant = self.tokens.verify(bearer_token(request.headers.get("Authorization", "")))
+            token = bearer_token(request.headers.get("Authorization", ""))
+        except TokenError as error:
+            raise _error(401, "BadArgument", str(error)) from None
+        return self._verify(token, conversation_id), token
+
+    def _verify(self, token: str, conversation_id: str | None) -> TokenGrant:
+        try:
+            grant = self.tokens.verify(token)
         except TokenError as error:
             raise _error(403 if "expired" in str(error) else 401, "BadArgument", str(error)) from None
         if conversation_id is not None and grant.conversation_id != conversation_id:
@@ -100,6 +144,8 @@ class DirectLineEndpoint:
 
     def _describe(self, request: web.Request, conversation: Conversation, token: str) -> dict[str, Any]:
         scheme = "wss" if request.scheme == "https" else "ws"
+        # The token rides in the stream URL as in Azure Direct Line (a browser WebSocket cannot
+        # send headers); the access log (access_log.py) leaves query strings out.
         stream = f"{scheme}://{request.host}{API}/conversations/{conversation.id}/stream?t={token}"
         return {
             "conversationId": conversation.id,
@@ -110,40 +156,49 @@ class DirectLineEndpoint:
         }
 
     async def generate(self, request: web.Request) -> web.Response:
+        verdict = self.generate_policy.check(request.headers.get("Authorization", ""))
+        if not verdict.trusted:
+            enforce_rate_limit(self.limiter, request)  # before the refusal: guessing the secret costs tokens
+        if verdict.status:
+            raise _error(verdict.status, "Unauthorized" if verdict.status == 401 else "Forbidden", verdict.reason)
         user_id = None
-        if request.can_read_body:
+        if verdict.trusted and request.can_read_body:
             body = await _json_body(request)
             user = body.get("user") if isinstance(body, dict) else None
-            if isinstance(user, dict) and isinstance(user.get("id"), str) and user["id"].strip():
-                user_id = user["id"].strip()
+            if isinstance(user, dict) and user.get("id") not in (None, ""):
+                user_id = valid_user_id(user["id"])
+                if user_id is None:
+                    raise _error(400, "BadArgument", "user.id must be 1-64 letters, digits or _.:@+=-")
         conversation, token = self.new_conversation(user_id)
         return web.json_response(
-            {"conversationId": conversation.id, "token": token, "expires_in": self.tokens.lifetime_s}
+            {"conversationId": conversation.id, "token": token, "expires_in": self.tokens.lifetime_s},
+            headers=NO_STORE,
         )
 
     async def refresh(self, request: web.Request) -> web.Response:
-        grant = self._grant(request)
+        grant, _ = self._grant(request)
+        with contextlib.suppress(UnknownConversation):
+            self.store.get(grant.conversation_id)  # a client refreshing its token is still there
         token = self.tokens.issue(grant.conversation_id, grant.user_id)
         return web.json_response(
-            {"conversationId": grant.conversation_id, "token": token, "expires_in": self.tokens.lifetime_s}
+            {"conversationId": grant.conversation_id, "token": token, "expires_in": self.tokens.lifetime_s},
+            headers=NO_STORE,
         )
 
     async def start(self, request: web.Request) -> web.Response:
-        grant = self._grant(request)
+        grant, token = self._grant(request)
         conversation = self._conversation(grant.conversation_id)
-        token = request.headers["Authorization"].partition(" ")[2].strip()
         status = 200 if conversation.started else 201
         if not conversation.started:
             conversation.started = True
             self._spawn(self._members_added(request, conversation))
-        return web.json_response(self._describe(request, conversation, token), status=status)
+        return web.json_response(self._describe(request, conversation, token), status=status, headers=NO_STORE)
 
     async def reconnect(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["conversation_id"]
-        self._grant(request, conversation_id)
+        _, token = self._grant(request, conversation_id)
         conversation = self._conversation(conversation_id)
-        token = request.headers["Authorization"].partition(" ")[2].strip()
-        return web.json_response(self._describe(request, conversation, token))
+        return web.json_response(self._describe(request, conversation, token), headers=NO_STORE)
 
     # ---- activities ----------------------------------------------------------------------
 
@@ -155,7 +210,9 @@ class DirectLineEndpoint:
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             raise _error(400, "BadArgument", "an activity with a 'type' is required")
         activity = self._stamp_incoming(request, conversation, body)
-        await self._deliver(conversation, activity)
+        parsed = _parse(activity)
+        self._store(conversation, activity)
+        await self._deliver(conversation, parsed, activity)
         return web.json_response({"id": activity["id"]})
 
     async def upload(self, request: web.Request) -> web.Response:
@@ -164,43 +221,43 @@ class DirectLineEndpoint:
         conversation = self._conversation(conversation_id)
         if not request.content_type.startswith("multipart/"):
             raise _error(400, "BadArgument", "upload must be multipart/form-data")
+        try:
+            upload = await read_upload(await request.multipart(),
+                                       min(MAX_UPLOAD_BYTES, self.store.conversation_bytes))
+        except UploadRefused as refused:
+            raise _error(refused.status, refused.code, str(refused)) from None
+        except (ValueError, AssertionError, KeyError):  # aiohttp's parser on a broken multipart body
+            raise _error(400, "BadArgument", "the upload is not valid multipart/form-data") from None
         activity: dict[str, Any] = {"type": "message"}
-        attachments: list[dict[str, Any]] = []
-        reader = await request.multipart()
-        total = 0
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                continue
-            data = await part.read(decode=True)
-            total += len(data)
-            if total > MAX_UPLOAD_BYTES:
-                raise _error(413, "MessageSizeTooBig", f"uploads are limited to {MAX_UPLOAD_BYTES} bytes")
-            content_type = part.headers.get("Content-Type", "application/octet-stream")
-            if part.name == "activity" and ("json" in content_type or "vnd.microsoft.activity" in content_type):
-                try:
-                    parsed = json.loads(data)
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    raise _error(400, "BadArgument", "the activity part is not JSON") from None
-                if isinstance(parsed, dict):
-                    activity = parsed
-                continue
+        if upload.activity is not None:
+            try:
+                parsed_part = json.loads(upload.activity)
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+                raise _error(400, "BadArgument", "the activity part is not JSON") from None
+            if isinstance(parsed_part, dict):
+                activity = parsed_part
+        files: dict[str, StoredAttachment] = {}
+        described: list[dict[str, Any]] = []
+        for file in upload.files:
             attachment_id = secrets.token_urlsafe(16)
-            name = part.filename or part.name or "file"
-            conversation.attachments[attachment_id] = StoredAttachment(content_type, name, data)
+            files[attachment_id] = StoredAttachment(file.content_type, file.name, file.data)
             url = f"{request.scheme}://{request.host}{API}/attachments/{conversation.id}/{attachment_id}"
-            attachments.append({"contentType": content_type, "contentUrl": url, "name": name})
-        activity.setdefault("type", "message")
-        activity["attachments"] = [*(activity.get("attachments") or []), *attachments]
+            described.append({"contentType": file.content_type, "contentUrl": url, "name": file.name})
+        if not isinstance(activity.get("type"), str) or not activity["type"]:
+            activity["type"] = "message"
+        given = activity.get("attachments")
+        activity["attachments"] = [*(given if isinstance(given, list) else []), *described]
         stamped = self._stamp_incoming(request, conversation, activity)
-        await self._deliver(conversation, stamped)
+        parsed = _parse(stamped)
+        self._store(conversation, stamped, files)
+        await self._deliver(conversation, parsed, stamped)
         return web.json_response({"id": stamped["id"]})
 
     async def attachment(self, request: web.Request) -> web.Response:
-        conversation = self._conversation(request.match_info["conversation_id"])
-        stored = conversation.attachments.get(request.match_info["attachment_id"])
+        stored = self.store.attachment(request.match_info["conversation_id"], request.match_info["attachment_id"])
         if stored is None:
             raise _error(404, "NotFound", "attachment not found")
-        return web.Response(body=stored.data, content_type=stored.content_type.split(";")[0])
+        return web.Response(body=stored.data, headers=download_headers(stored.name, stored.content_type))
 
     async def get_activities(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["conversation_id"]
@@ -213,34 +270,41 @@ class DirectLineEndpoint:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         conversation_id = request.match_info["conversation_id"]
-        try:
-            grant = self.tokens.verify(request.query.get("t", ""))
-        except TokenError as error:
-            raise _error(403, "BadArgument", str(error)) from None
-        if grant.conversation_id != conversation_id:
-            raise _error(403, "BadArgument", "token is not valid for this conversation")
+        token = request.query.get("t", "")
+        if not token:
+            _, token = self._grant(request, conversation_id)
+        self._verify(token, conversation_id)
         conversation = self._conversation(conversation_id)
+        if len(conversation.subscribers) >= MAX_STREAMS_PER_CONVERSATION:
+            raise _error(429, "TooManyRequests", f"at most {MAX_STREAMS_PER_CONVERSATION} streams per conversation",
+                         retry_after_s=int(self.keepalive_s))
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         queue: asyncio.Queue[int] = asyncio.Queue()
-        for index in range(_watermark(request.query.get("watermark")) + 1, len(conversation.activities)):
-            queue.put_nowait(index)
+        start = max(_watermark(request.query.get("watermark")) + 1, conversation.first_watermark)
+        for watermark in range(start, conversation.next_watermark):
+            queue.put_nowait(watermark)
         conversation.subscribers.add(queue)
         reader = asyncio.create_task(_drain(ws))
         self._sockets.add(ws)
         try:
             while not ws.closed and not reader.done():
-                next_index = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({next_index, reader}, timeout=self.keepalive_s,
+                next_watermark = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait({next_watermark, reader}, timeout=self.keepalive_s,
                                              return_when=asyncio.FIRST_COMPLETED)
-                if next_index not in done:
-                    next_index.cancel()
+                if next_watermark not in done:
+                    next_watermark.cancel()
                     if not reader.done():
                         await ws.send_str("")  # keep-alive, as Direct Line sends
                     continue
-                index = next_index.result()
-                activity_set = {"activities": [conversation.activities[index]], "watermark": str(index)}
-                await ws.send_str(json.dumps(activity_set))
+                watermark = next_watermark.result()
+                if watermark == CLOSED:
+                    await ws.close(code=1000, message=b"conversation ended")
+                    break
+                activity = conversation.activity_at(watermark)
+                if activity is None:
+                    continue  # dropped (history budget or "delete my data") before it was sent
+                await ws.send_str(json.dumps({"activities": [activity], "watermark": str(watermark)}))
         except ConnectionResetError:
             log.info("stream closed by client conversation=%s", conversation_id)
         finally:
@@ -271,10 +335,7 @@ class DirectLineEndpoint:
         body.setdefault("recipient", {"id": conversation.user_id, "role": "user"})
         if reply_to := request.match_info.get("reply_to_id"):
             body.setdefault("replyToId", reply_to)
-        try:
-            stored = self.store.append(conversation, body)
-        except OverflowError as error:
-            raise _error(507, "ConversationFull", str(error)) from None
+        stored = self._store(conversation, body)
         return web.json_response({"id": stored["id"]})
 
     async def bot_update(self, request: web.Request) -> web.Response:
@@ -283,7 +344,13 @@ class DirectLineEndpoint:
         conversation = self._conversation(request.match_info["conversation_id"])
         activity_id = request.match_info["activity_id"]
         body = await _json_body(request)
-        if not isinstance(body, dict) or not self.store.replace(conversation, activity_id, body):
+        try:
+            replaced = isinstance(body, dict) and self.store.replace(conversation, activity_id, body)
+        except ActivityTooLarge as error:
+            raise _error(413, "MessageSizeTooBig", str(error)) from None
+        except ConversationFull as error:
+            raise _error(507, "ConversationFull", str(error)) from None
+        if not replaced:
             raise _error(404, "NotFound", "activity not found")
         return web.json_response({"id": activity_id})
 
@@ -292,6 +359,19 @@ class DirectLineEndpoint:
             raise _error(401, "Unauthorized", "only this bot may delete its activities")
         self._conversation(request.match_info["conversation_id"])
         return web.Response(status=200)
+
+    # ---- "delete my data" --------------------------------------------------------------------
+
+    async def erase_user(self, channel_id: str, conversation_id: str, user_id: str) -> None:
+        """The bot's eraser (bot.state.Eraser): forget a Web Chat user's history and uploads.
+
+        The conversation the user asked from is emptied and stays open for the bot's
+        confirmation; the user's other conversations are removed and their streams closed.
+        """
+        if channel_id != CHANNEL_ID or not user_id:
+            return
+        touched = self.store.erase_user(conversation_id, user_id)
+        log.info("erased direct line data conversation=%s conversations=%d", conversation_id, touched)
 
     # ---- helpers ---------------------------------------------------------------------------
 
@@ -310,28 +390,36 @@ class DirectLineEndpoint:
     def _stamp_incoming(
         self, request: web.Request, conversation: Conversation, body: dict[str, Any]
     ) -> dict[str, Any]:
+        """The client's activity as the channel vouches for it: the token's user, never the claimed one."""
         sender = body.get("from") if isinstance(body.get("from"), dict) else {}
+        name = sender.get("name") if isinstance(sender.get("name"), str) else ""
         activity = {
             **body,
             "channelId": CHANNEL_ID,
             "serviceUrl": self._service_url(request),
             "conversation": {"id": conversation.id},
             "recipient": dict(self.bot_account),
-            "from": {"id": conversation.user_id, "name": sender.get("name") or "You", "role": "user"},
+            "from": {"id": conversation.user_id, "name": name[:MAX_NAME_CHARS] or "You", "role": "user"},
             "timestamp": _now(),
         }
         activity.pop("id", None)
-        try:
-            self.store.append(conversation, activity)
-        except OverflowError as error:
-            raise _error(507, "ConversationFull", str(error)) from None
         return activity
 
-    async def _deliver(self, conversation: Conversation, activity: dict[str, Any]) -> None:
+    def _store(
+        self, conversation: Conversation, activity: dict[str, Any],
+        attachments: dict[str, StoredAttachment] | None = None,
+    ) -> dict[str, Any]:
         try:
-            parsed = Activity().deserialize(activity)
-        except (DeserializationError, TypeError, ValueError, AttributeError) as error:
-            raise _error(400, "BadArgument", f"not a valid activity: {error}") from None
+            return self.store.append(conversation, activity, attachments)
+        except ActivityTooLarge as error:
+            raise _error(413, "MessageSizeTooBig", str(error)) from None
+        except ConversationFull as error:
+            raise _error(507, "ConversationFull", str(error)) from None
+        except UnknownConversation:
+            raise _error(404, "BadArgument", "conversation not found") from None
+
+    async def _deliver(self, conversation: Conversation, parsed: Activity, activity: dict[str, Any]) -> None:
+        parsed.id = activity["id"]
         try:
             await self._run_turn(parsed)
         except (OSError, TimeoutError, PermissionError, ClientRequestError, HttpOperationError) as error:
@@ -374,13 +462,22 @@ class DirectLineEndpoint:
 
     async def close(self) -> None:
         await self.shutdown()
+        self.store.close()
         await self.gateway.close()
+
+
+def _parse(activity: dict[str, Any]) -> Activity:
+    """The botbuilder Activity, checked before anything is stored; 400 when it is not one."""
+    try:
+        return Activity().deserialize(activity)
+    except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError) as error:
+        raise _error(400, "BadArgument", f"not a valid activity: {type(error).__name__}") from None
 
 
 async def _json_body(request: web.Request) -> Any:
     try:
         return await request.json(loads=json.loads)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise _error(400, "BadArgument", "body is not valid JSON") from None
 
 

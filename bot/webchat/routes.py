@@ -1,8 +1,10 @@
 """Mounts the Web Chat page, its token route and (locally) the Direct Line endpoint on the app.
 
-Local mode (no `DIRECT_LINE_SECRET`): the page talks to the bot's own Direct Line endpoint.
-Azure mode: the page gets a token from `POST /api/directline/token`, which exchanges the
-secret server-side, and talks to Azure Direct Line; the local endpoint is not served.
+Local mode (no `DIRECT_LINE_SECRET`, `BOT_DIRECT_LINE_LOCAL` on, the default only without
+`MicrosoftAppId`): the page talks to the bot's own Direct Line endpoint. Azure mode: the page
+gets a token from `POST /api/directline/token`, which exchanges the secret server-side, and
+talks to Azure Direct Line. In Azure mode, or with `BOT_DIRECT_LINE_LOCAL=off`, the local
+endpoint's routes are not mounted at all.
 """
 
 from __future__ import annotations
@@ -17,8 +19,17 @@ from botbuilder.schema import Activity
 
 from bot.settings import Settings
 from bot.webchat.azure import SecretExchanger, TokenExchangeError
-from bot.webchat.directline import API, DirectLineEndpoint, add_directline_routes
+from bot.webchat.directline import (
+    API,
+    CONNECTOR,
+    NO_STORE,
+    DirectLineEndpoint,
+    add_directline_routes,
+    enforce_rate_limit,
+)
 from bot.webchat.gateway import BotGateway
+from bot.webchat.generate_auth import GeneratePolicy
+from bot.webchat.ratelimit import RateLimiter
 from bot.webchat.store import ConversationStore
 from bot.webchat.tokens import TokenIssuer
 
@@ -29,6 +40,8 @@ WEBCHAT_VERSION = "4.18.1"
 WEBCHAT_CDN = f"https://cdn.botframework.com/botframework-webchat/{WEBCHAT_VERSION}/webchat.js"
 WEBCHAT_BUNDLE = Path("node_modules") / "botframework-webchat" / "dist" / "webchat.js"
 BOT_NAME = "Showcase Bot"
+# Every response under these gets `X-Content-Type-Options: nosniff` (a JSON reason is never a page).
+_NOSNIFF_PREFIXES = (API, CONNECTOR, "/api/directline/", "/api/webchat/", "/static/")
 
 ENDPOINT = web.AppKey("webchat_directline", DirectLineEndpoint)
 EXCHANGER = web.AppKey("webchat_exchanger", SecretExchanger)
@@ -47,8 +60,12 @@ def find_webchat_bundle(roots: list[Path] | None = None) -> Path | None:
 def add_webchat_routes(app: web.Application, settings: Settings) -> None:
     """Serve `/`, `/static/...`, `/api/webchat/config`, `/api/directline/token` and Direct Line."""
     azure_mode = bool(settings.direct_line_secret)
+    local_mode = not azure_mode and settings.direct_line_local
+    mode = "azure" if azure_mode else "local" if local_mode else "off"
     bundle = find_webchat_bundle()
     bot_account = {"id": settings.app_id or "showcase-bot", "name": BOT_NAME, "role": "bot"}
+    # One budget per client address for every route that mints a token (page and tokens/generate).
+    limiter = RateLimiter(settings.direct_line_tokens_per_minute)
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
@@ -56,7 +73,7 @@ def add_webchat_routes(app: web.Application, settings: Settings) -> None:
     async def config(request: web.Request) -> web.Response:
         return web.json_response(
             {
-                "mode": "azure" if azure_mode else "local",
+                "mode": mode,
                 "botName": BOT_NAME,
                 "languages": list(settings.languages),
                 "webchatUrl": "/static/webchat/webchat.js" if bundle else WEBCHAT_CDN,
@@ -69,28 +86,39 @@ def add_webchat_routes(app: web.Application, settings: Settings) -> None:
         return web.FileResponse(bundle, headers={"Content-Type": "application/javascript"})
 
     async def token(request: web.Request) -> web.Response:
-        headers = {"Cache-Control": "no-store"}
+        if not azure_mode and not local_mode:
+            return web.json_response(
+                {"error": "the local Direct Line endpoint is off (BOT_DIRECT_LINE_LOCAL=off, or MicrosoftAppId "
+                          "is set without BOT_DIRECT_LINE_LOCAL=on); set DIRECT_LINE_SECRET to use Azure Direct Line"},
+                status=404, headers=NO_STORE,
+            )
+        enforce_rate_limit(limiter, request)
         if azure_mode:
             try:
                 granted = await request.app[EXCHANGER].token()
             except TokenExchangeError as error:
                 log.error("direct line token exchange failed: %s", error)
                 return web.json_response(
-                    {"error": "could not get a Direct Line token"}, status=502, headers=headers
+                    {"error": "could not get a Direct Line token"}, status=502, headers=NO_STORE
                 )
             return web.json_response(
                 {"token": granted.token, "conversationId": granted.conversation_id,
                  "expires_in": granted.expires_in, "domain": granted.domain},
-                headers=headers,
+                headers=NO_STORE,
             )
         endpoint = request.app[ENDPOINT]
         conversation, issued = endpoint.new_conversation()
         return web.json_response(
             {"token": issued, "conversationId": conversation.id, "expires_in": endpoint.tokens.lifetime_s,
              "domain": f"{request.scheme}://{request.host}{API}"},
-            headers=headers,
+            headers=NO_STORE,
         )
 
+    async def nosniff(request: web.Request, response: web.StreamResponse) -> None:
+        if request.path.startswith(_NOSNIFF_PREFIXES) or request.path == "/":
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+    app.on_response_prepare.append(nosniff)
     app.router.add_get("/", index)
     app.router.add_get("/api/webchat/config", config)
     app.router.add_post("/api/directline/token", token)
@@ -106,6 +134,8 @@ def add_webchat_routes(app: web.Application, settings: Settings) -> None:
 
         app.cleanup_ctx.append(exchanger_context)
         return
+    if not local_mode:
+        return
 
     gateway = BotGateway(settings.app_id)
 
@@ -113,7 +143,15 @@ def add_webchat_routes(app: web.Application, settings: Settings) -> None:
         runtime = _runtime(app)
         await gateway.run_turn(runtime.adapter, runtime.bot, activity)
 
-    endpoint = DirectLineEndpoint(ConversationStore(), TokenIssuer(), gateway, run_turn, bot_account)
+    store = ConversationStore(
+        conversation_bytes=settings.direct_line_conversation_bytes,
+        total_bytes=settings.direct_line_total_bytes,
+        idle_s=settings.direct_line_idle_s,
+    )
+    # With a Bot Service registration, minting a token is for trusted servers holding the secret.
+    policy = GeneratePolicy(settings.direct_line_local_secret, secret_required=bool(settings.app_id))
+    endpoint = DirectLineEndpoint(store, TokenIssuer(), gateway, run_turn, bot_account,
+                                  generate_policy=policy, limiter=limiter)
     app[ENDPOINT] = endpoint
 
     async def endpoint_context(app: web.Application) -> AsyncIterator[None]:

@@ -10,12 +10,16 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_LIFETIME_S = 1800
+# Ours are ~150 characters; anything longer is refused before it is decoded or hashed.
+MAX_TOKEN_CHARS = 2048
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class TokenError(PermissionError):
@@ -61,9 +65,16 @@ class TokenIssuer:
         return f"{body}.{self._sign(body)}"
 
     def verify(self, token: str) -> TokenGrant:
-        """The grant a token carries, or TokenError if it is forged, malformed or expired."""
+        """The grant a token carries, or TokenError if it is forged, malformed or expired.
+
+        The shape is checked first (length, then ASCII base64url "body.signature"), so a
+        hostile token costs no decoding and never reaches `compare_digest` with non-ASCII
+        text (which raises TypeError, i.e. a 500).
+        """
+        if len(token) > MAX_TOKEN_CHARS or not token.isascii() or not _TOKEN_SHAPE.fullmatch(token):
+            raise TokenError("invalid token")
         body, _, signature = token.partition(".")
-        if not body or not signature or not hmac.compare_digest(signature, self._sign(body)):
+        if not hmac.compare_digest(signature, self._sign(body)):
             raise TokenError("invalid token")
         try:
             claims = json.loads(_unb64(body))

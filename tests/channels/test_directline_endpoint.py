@@ -30,8 +30,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def start(http: aiohttp.ClientSession, base: str) -> dict:
-    async with http.post(f"{base}{API}/tokens/generate") as response:
+async def start(http: aiohttp.ClientSession, base: str, headers: dict[str, str] | None = None) -> dict:
+    async with http.post(f"{base}{API}/tokens/generate", headers=headers) as response:
         assert response.status == 200
         grant = await response.json()
     async with http.post(f"{base}{API}/conversations", headers=bearer(grant["token"])) as response:
@@ -208,13 +208,15 @@ def test_tokens_from_another_process_are_rejected():
         TokenIssuer().verify(token)
 
 
-async def test_endpoint_works_when_the_bot_has_an_app_id(http):
+async def test_endpoint_works_when_the_bot_has_an_app_id_and_it_is_turned_on(http):
     """Turns run in-process, replies come back over loopback: no Azure AD token is ever requested."""
+    secret = "local-secret-0123456789"
     settings = make_settings(BOT_ANALYSIS="off", MicrosoftAppId="6a4c1e2b-0000-4000-8000-000000000001",
-                             MicrosoftAppPassword="not-a-real-password")
+                             MicrosoftAppPassword="not-a-real-password", BOT_DIRECT_LINE_LOCAL="on",
+                             BOT_DIRECT_LINE_LOCAL_SECRET=secret)
     runner, base = await serve(create_app(settings))
     try:
-        conversation = await start(http, base)
+        conversation = await start(http, base, bearer(secret))
         welcomed = await until(lambda r: r["activities"], lambda: activities(http, base, conversation))
         assert welcomed["activities"][0]["from"]["id"] == "6a4c1e2b-0000-4000-8000-000000000001"
         await say(http, base, conversation, "hello")
