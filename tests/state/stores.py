@@ -13,6 +13,7 @@ from azure.storage.blob.aio import ContainerClient
 from botbuilder.core import Storage
 
 from bot.storage import StorageUnavailableError
+from bot.storage.blob_store import RESERVED_METADATA
 
 
 class RivalStorage(Storage):
@@ -38,6 +39,35 @@ class RivalStorage(Storage):
                 item["rival"] = item.get("rival", 0) + 1
                 await self.inner.write({key: item})
         self.writes += 1
+        await self.inner.write(changes)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        await self.inner.delete(keys)
+
+
+class OneKeyRivalStorage(Storage):
+    """Wraps a real store; before the next write that includes `key`, another replica updates only `key`.
+
+    That is the same user finishing a turn in another conversation, on another replica,
+    between this turn's read and its write: the conversation record is not involved.
+    """
+
+    def __init__(self, inner: Storage, key: str) -> None:
+        self.inner = inner
+        self.key = key
+        self.armed = False
+        self.rival_writes = 0
+
+    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
+        return await self.inner.read(keys)
+
+    async def write(self, changes: Mapping[str, Any]) -> None:
+        if self.armed and self.key in changes:
+            self.armed = False
+            item = (await self.inner.read([self.key])).get(self.key) or {}
+            item["elsewhere"] = item.get("elsewhere", 0) + 1
+            await self.inner.write({self.key: item})
+            self.rival_writes += 1
         await self.inner.write(changes)
 
     async def delete(self, keys: Iterable[str]) -> None:
@@ -84,7 +114,9 @@ async def blob_records(connection_string: str, container: str) -> dict[str, dict
     async with ContainerClient.from_connection_string(connection_string, container) as client:
         if not await client.exists():
             return found
-        async for blob in client.list_blobs():
+        async for blob in client.list_blobs(include=["metadata"]):
+            if RESERVED_METADATA in (blob.metadata or {}):
+                continue  # a writer's placeholder for a record it is creating: not a record
             downloader = await client.download_blob(blob.name, encoding="utf-8")
             found[unquote(blob.name)] = json.loads(await downloader.readall())
     return found

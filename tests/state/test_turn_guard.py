@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -12,10 +13,12 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from bot.state import BotState
+from bot.storage.blob_store import AzureBlobStorage
 from bot.storage.memory_store import InMemoryStorage
 from bot.storage.sqlite_store import SqliteStorage
 from bot.turn_guard import TurnCapture, TurnGuard
-from tests.state.stores import BrokenStorage, RivalStorage, turns_of
+from tests.state.stores import BrokenStorage, OneKeyRivalStorage, RivalStorage, turns_of
+from tests.storage.azurite import AzuriteServer
 
 CANNOT_SAVE = "I can't save our conversation right now"
 TOO_BUSY = "Several of your messages arrived at the same time"
@@ -63,10 +66,15 @@ def message(text: str, conversation: str = "c1", locale: str | None = None) -> A
     )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "blob"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "memory":
         yield InMemoryStorage()
+        return
+    if request.param == "blob":
+        azurite: AzuriteServer = request.getfixturevalue("state_azurite")
+        async with AzureBlobStorage(azurite.connection_string, f"guard-{uuid.uuid4().hex[:12]}") as blob:
+            yield blob
         return
     async with SqliteStorage(tmp_path / "state.sqlite3") as sqlite:
         yield sqlite
@@ -144,26 +152,27 @@ async def test_a_turn_that_keeps_losing_gives_up_with_a_clear_message(store: Sto
     assert bot.guard.failures == 1
 
 
-async def test_a_lost_user_record_race_writes_nothing_of_the_conversation(tmp_path: Path) -> None:
+async def test_a_lost_user_record_race_writes_nothing_of_the_conversation(store: Storage) -> None:
+    """The user record conflicts after the turn read it: the re-run must not see its own first try."""
+
     async def count_in_user_profile_too(context: TurnContext, state: BotState) -> None:
         user = await state.user(context)
         user.corrections.append({"turn": (await state.conversation(context)).turns})
         await say_turn_number(context, state)
 
-    async with SqliteStorage(tmp_path / "state.sqlite3") as sqlite:
-        rival = RivalStorage(sqlite, rival_writes=0)
-        bot = Bot(rival, count_in_user_profile_too)
-        await bot.say("first")
-        user_key = "test/users/user-1"
-        item = (await sqlite.read([user_key]))[user_key]
-        item["elsewhere"] = True  # the same user, in another conversation on another replica
-        await sqlite.write({user_key: item})
+    user_key = "test/users/user-1"
+    rival = OneKeyRivalStorage(store, user_key)
+    bot = Bot(rival, count_in_user_profile_too)
+    await bot.say("first")
+    rival.armed = True  # the same user, in another conversation on another replica
 
-        assert await bot.say("second") == ["turn 2"]
+    assert await bot.say("second") == ["turn 2"]
 
-        assert turns_of(await bot.record()) == 2  # not 3: the lost attempt wrote nothing at all
-        user = (await sqlite.read([user_key]))[user_key]
-        assert user["elsewhere"] is True and len(user["profile"]["corrections"]) == 2
+    assert rival.rival_writes == 1 and bot.guard.retries == 1
+    assert turns_of(await bot.record()) == 2  # not 3: the lost attempt wrote nothing at all
+    user = (await store.read([user_key]))[user_key]
+    assert user["elsewhere"] == 1
+    assert [entry["turn"] for entry in user["profile"]["corrections"]] == [1, 2]
 
 
 @pytest.mark.parametrize("reads_fail", [False, True])
