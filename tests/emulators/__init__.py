@@ -1,4 +1,5 @@
-"""Local HTTP emulators of the Azure AI Language and Translator REST APIs, with faults.
+"""Local HTTP emulators of the Azure AI Language, Translator and Content Safety REST APIs,
+with faults.
 
 Usage (tests and benches alike):
 
@@ -8,13 +9,16 @@ Usage (tests and benches alike):
 """
 
 from tests.emulators.base import EmulatorServer, RecordedRequest
+from tests.emulators.content_safety import TEXT_ANALYZE_PATH, ContentSafetyEmulator
 from tests.emulators.faults import Fault, FaultKind, FaultPlan
 from tests.emulators.language import ANALYZE_PATH, LanguageEmulator
 from tests.emulators.translator import TRANSLATE_PATH, TranslatorEmulator
 
 __all__ = [
     "ANALYZE_PATH",
+    "TEXT_ANALYZE_PATH",
     "TRANSLATE_PATH",
+    "ContentSafetyEmulator",
     "EmulatorServer",
     "Fault",
     "FaultKind",

@@ -1,6 +1,7 @@
-"""Run both emulators until interrupted, for trying the bot or a bench by hand.
+"""Run the emulators until interrupted, for trying the bot or a bench by hand.
 
-    python -m tests.emulators --language-port 5010 --translator-port 5011 --latency 0.05
+    python -m tests.emulators --language-port 5010 --translator-port 5011 \\
+        --content-safety-port 5012 --latency 0.05
     python -m tests.emulators --latency 0.1 --faults ok,latency:1,429:1,500,503,drop:0.5 \\
         --control-port 0
 
@@ -24,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.emulators.base import EmulatorServer, RecordedRequest
+from tests.emulators.content_safety import ContentSafetyEmulator
 from tests.emulators.faults import Fault, FaultPlan
 from tests.emulators.language import LanguageEmulator
 from tests.emulators.translator import TranslatorEmulator
@@ -92,11 +94,13 @@ class StampedLog(list):
 
 
 def _size(request: RecordedRequest) -> int:
-    """Documents (Language) or inputs (Translator) in one request."""
+    """Documents (Language), inputs (Translator) or texts (Content Safety) in one request."""
     body = request.body
     if isinstance(body, list):
         return len(body)
     if isinstance(body, dict):
+        if isinstance(body.get("text"), str):
+            return 1
         documents = (body.get("analysisInput") or {}).get("documents")
         if isinstance(documents, list):
             return len(documents)
@@ -107,7 +111,7 @@ def _size(request: RecordedRequest) -> int:
 
 
 def request_log(servers: dict[str, EmulatorServer]) -> list[dict[str, Any]]:
-    """Every request both emulators received, oldest first."""
+    """Every request the emulators received, oldest first."""
     rows = []
     for service, server in servers.items():
         times = getattr(server.requests, "times", [])
@@ -157,6 +161,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--language-port", type=int, default=0)
     parser.add_argument("--translator-port", type=int, default=0)
+    parser.add_argument("--content-safety-port", type=int, default=0)
     parser.add_argument("--key", default=None, help="require this subscription key")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     parser.add_argument(
@@ -179,7 +184,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 async def _serve(args: argparse.Namespace) -> None:
     language = LanguageEmulator(key=args.key, host=args.host, port=args.language_port)
     translator = TranslatorEmulator(key=args.key, host=args.host, port=args.translator_port)
-    servers: dict[str, EmulatorServer] = {"language": language, "translator": translator}
+    content_safety = ContentSafetyEmulator(key=args.key, host=args.host, port=args.content_safety_port)
+    servers: dict[str, EmulatorServer] = {
+        "language": language, "translator": translator, "content_safety": content_safety,
+    }
     latency = Fault.latency(args.latency) if args.latency > 0 else None
     for server in servers.values():
         server.requests = StampedLog()
@@ -192,9 +200,10 @@ async def _serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     control: web.AppRunner | None = None
-    async with language, translator:
+    async with language, translator, content_safety:
         print(f"AZURE_LANGUAGE_ENDPOINT={language.url}", flush=True)
         print(f"AZURE_TRANSLATOR_ENDPOINT={translator.url}", flush=True)
+        print(f"AZURE_CONTENT_SAFETY_ENDPOINT={content_safety.url}", flush=True)
         if args.control_port is not None:
             control = await _start_control(servers, args.host, args.control_port)
             host, port = control.addresses[0][:2]
