@@ -26,6 +26,15 @@ log = logging.getLogger("bot.state")
 Eraser = Callable[[str, str, str], Awaitable[None]]
 
 
+# Bounds on the user text kept in state, so no user can grow a record without limit
+# (one table of them, and why: docs/storage.md, "What the bot stores, and how much").
+STORED_TEXT_CHARS = 1000  # one stored text: a transcript line, a feedback comment
+ELLIPSIS = "…"  # ends a clipped text
+TRANSCRIPT_LIMIT = 40  # newest transcript lines of a conversation, for a handoff
+FEEDBACK_LIMIT = 50  # newest finished feedback summaries of a user
+CORRECTIONS_LIMIT = 50  # newest sentiment corrections of a user
+
+
 @dataclass
 class ConversationProfile:
     """What the bot remembers about one conversation."""
@@ -40,11 +49,14 @@ class ConversationProfile:
     negative_streak: int = 0  # strongly negative turns in a row, capped at the window (dialogs/checkin.py)
     checked_in: bool = False  # this run of negative turns had its one gentle check-in
 
-    TRANSCRIPT_LIMIT = 40
+    def __post_init__(self) -> None:
+        # State stored before the caps existed (or edited by hand) is bounded when loaded.
+        self.transcript = [_bounded(entry) for entry in self.transcript[-TRANSCRIPT_LIMIT:]]
 
     def remember(self, role: str, text: str) -> None:
-        self.transcript.append({"role": role, "text": text})
-        del self.transcript[: -self.TRANSCRIPT_LIMIT]
+        """Keep one line for a handoff: the newest TRANSCRIPT_LIMIT, each clipped to STORED_TEXT_CHARS."""
+        self.transcript.append({"role": role, "text": clip_text(text)})
+        del self.transcript[:-TRANSCRIPT_LIMIT]
 
 
 @dataclass
@@ -54,6 +66,37 @@ class UserProfile:
     analysis_opt_out: bool = False
     corrections: list[dict[str, Any]] = field(default_factory=list)  # sentiment corrections
     feedback: list[dict[str, Any]] = field(default_factory=list)  # finished feedback summaries
+
+    def __post_init__(self) -> None:
+        self.corrections = [_bounded(entry) for entry in self.corrections[-CORRECTIONS_LIMIT:]]
+        self.feedback = [_bounded(entry) for entry in self.feedback[-FEEDBACK_LIMIT:]]
+
+    def add_correction(self, correction: dict[str, Any]) -> None:
+        """Keep a sentiment correction: the newest CORRECTIONS_LIMIT."""
+        self.corrections.append(_bounded(correction))
+        del self.corrections[:-CORRECTIONS_LIMIT]
+
+    def add_feedback(self, summary: dict[str, Any]) -> None:
+        """Keep a finished feedback summary: the newest FEEDBACK_LIMIT, texts clipped."""
+        self.feedback.append(_bounded(summary))
+        del self.feedback[:-FEEDBACK_LIMIT]
+
+
+def clip_text(text: str, limit: int = STORED_TEXT_CHARS) -> str:
+    """`text` if it fits in `limit` characters, else its start and an ellipsis, `limit` in all."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def _bounded(value: Any) -> Any:
+    """A copy of a stored entry with every text clipped (entries are small dicts the bot builds)."""
+    if isinstance(value, str):
+        return clip_text(value)
+    if isinstance(value, dict):
+        return {key: _bounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_bounded(item) for item in value]
+    return value
 
 
 class _PickleHashedState(CachedBotState):

@@ -126,7 +126,7 @@ class FeedbackDialog(InterruptibleDialog):
         context = step.context
         summary = step.values["summary"]
         user = await self._state.user(context)
-        user.feedback.append(dict(summary))
+        user.add_feedback(dict(summary))  # newest FEEDBACK_LIMIT, texts clipped
         await context.send_activity(MessageFactory.attachment(feedback_card(context, summary)))
         record_action(context, "feedback_done")
         return await step.end_dialog(summary)
@@ -135,7 +135,7 @@ class FeedbackDialog(InterruptibleDialog):
         summary = step.values["summary"]
         detected = summary.get("detected")
         user = await self._state.user(step.context)
-        user.corrections.append(
+        user.add_correction(  # newest CORRECTIONS_LIMIT
             {
                 "detected": detected["label"] if detected else None,
                 "score": detected["score"] if detected else None,
