@@ -68,7 +68,8 @@ async def build_runtime(
         await engines.warm_up()
     if settings.transcript_dir is not None:
         # Before TurnGuard: records each reply once, as finally sent after a successful save.
-        install_transcript_logging(adapter, settings.transcript_dir)
+        transcripts = install_transcript_logging(adapter, settings.transcript_dir)
+        state.add_eraser(transcripts.erase)  # "delete my data" deletes the recording too
     adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
     adapter.use(
         TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)

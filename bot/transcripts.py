@@ -4,7 +4,9 @@
 TranscriptLoggerMiddleware with a file store: one JSON array of activities per
 conversation, `<directory>/<channel>/<conversation>.transcript`, which
 `python -m bot.conversations run` and the pytest plugin replay. Transcripts hold the
-users' message text: turn recording on only where that is acceptable.
+users' message text: turn recording on only where that is acceptable. "Delete my data"
+deletes the conversation's file (`FileTranscriptStore.erase`, registered as a BotState
+eraser), and the rest of that turn is not recorded.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class FileTranscriptStore(TranscriptStore):
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self._locks: dict[Path, asyncio.Lock] = {}
+        self._erasures: dict[Path, int] = {}  # how often each file was erased, for the recorder
 
     def path_for(self, channel_id: str, conversation_id: str) -> Path:
         return self.directory / safe_name(channel_id or "unknown") / f"{safe_name(conversation_id)}{SUFFIX}"
@@ -76,7 +79,22 @@ class FileTranscriptStore(TranscriptStore):
         return result
 
     async def delete_transcript(self, channel_id: str, conversation_id: str) -> None:
-        self.path_for(channel_id, conversation_id).unlink(missing_ok=True)
+        path = self.path_for(channel_id, conversation_id)
+        self._erasures[path] = self._erasures.get(path, 0) + 1
+        async with self._locks.setdefault(path, asyncio.Lock()):  # not while an append is half-done
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def erase(self, channel_id: str, conversation_id: str, user_id: str) -> None:
+        """A BotState eraser: "delete my data" deletes this conversation's recording.
+
+        The file holds every user's messages of the conversation (in a group chat, other
+        people's too); the user's other conversations keep their own files.
+        """
+        await self.delete_transcript(channel_id, conversation_id)
+
+    def erasures(self, channel_id: str, conversation_id: str) -> int:
+        """How many times this conversation's recording was erased (a turn compares before and after)."""
+        return self._erasures.get(self.path_for(channel_id, conversation_id), 0)
 
 
 class RecordingMiddleware(TranscriptLoggerMiddleware):
@@ -91,6 +109,7 @@ class RecordingMiddleware(TranscriptLoggerMiddleware):
 
     async def on_turn(self, context: TurnContext, logic: Callable[[], Awaitable[None]]) -> None:
         incoming = context.activity
+        erased = self._erasures_of(incoming)
         if incoming is not None and not (
             incoming.type == ActivityTypes.event and incoming.name == ActivityEventNames.continue_conversation
         ):
@@ -103,6 +122,8 @@ class RecordingMiddleware(TranscriptLoggerMiddleware):
             ctx: TurnContext, activities: list[Activity], next_send: Callable[[], Awaitable[list[ResourceResponse]]]
         ) -> list[ResourceResponse]:
             responses = await next_send()
+            if self._erasures_of(incoming) != erased:
+                return responses  # "delete my data" erased the recording during this turn: keep it erased
             for index, activity in enumerate(activities):
                 record = copy.copy(activity)
                 if responses and index < len(responses) and responses[index] and responses[index].id:
@@ -112,6 +133,11 @@ class RecordingMiddleware(TranscriptLoggerMiddleware):
 
         context.on_send_activities(on_send)
         await logic()
+
+    def _erasures_of(self, activity: Activity | None) -> int:
+        if activity is None or activity.conversation is None or not isinstance(self.logger, FileTranscriptStore):
+            return 0
+        return self.logger.erasures(activity.channel_id or "", activity.conversation.id or "")
 
 
 def install_transcript_logging(adapter: BotAdapter, directory: Path) -> FileTranscriptStore:
