@@ -6,7 +6,7 @@ import aiohttp
 
 from bot.app import create_app
 from bot.webchat.routes import WEBCHAT_CDN, WEBCHAT_VERSION, find_webchat_bundle
-from tests.channels.conftest import REPO, require_node_package
+from tests.channels.conftest import REPO, local_only_page, require_node_package
 from tests.conftest import make_settings, serve
 
 
@@ -39,3 +39,19 @@ def test_bundle_lookup_falls_back_to_the_pinned_cdn_when_node_modules_is_absent(
     assert WEBCHAT_VERSION in WEBCHAT_CDN
     installed = (REPO / "node_modules" / "botframework-webchat" / "package.json").read_text()
     assert f'"version": "{WEBCHAT_VERSION}"' in installed
+
+
+async def test_page_says_why_when_the_local_endpoint_is_off(browser):
+    """With the endpoint off the token route is a 404 with a reason, and the page shows that reason."""
+    require_node_package("botframework-webchat")
+    app = create_app(make_settings(BOT_ANALYSIS="off", BOT_DIRECT_LINE_LOCAL="off"))
+    runner, base = await serve(app)
+    try:
+        page = await local_only_page(browser)
+        await page.goto(base)
+        status = page.locator("#status.error")
+        await status.wait_for()
+        text = await status.inner_text()
+        assert "/api/directline/token answered 404" in text and "BOT_DIRECT_LINE_LOCAL=off" in text
+    finally:
+        await runner.cleanup()

@@ -24,7 +24,15 @@
 
   async function postJson(url) {
     const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' } });
-    if (!response.ok) { throw new Error(url + ' answered ' + response.status); }
+    if (!response.ok) {
+      // The bot answers refusals with a JSON reason ({"error": "..."} or {"error": {"message": "..."}}).
+      let reason = '';
+      try {
+        const body = await response.json();
+        reason = typeof body.error === 'string' ? body.error : (body.error && body.error.message) || '';
+      } catch (e) { reason = ''; }
+      throw new Error(url + ' answered ' + response.status + (reason ? ': ' + reason : ''));
+    }
     return response.json();
   }
 
