@@ -14,13 +14,13 @@ from adapters.contracts import SUPPORTED_LANGUAGES
 @dataclass(frozen=True)
 class AzureLanguageConfig:
     endpoint: str
-    key: str | None = None  # None -> DefaultAzureCredential
+    key: str | None = field(default=None, repr=False)  # None -> DefaultAzureCredential
 
 
 @dataclass(frozen=True)
 class AzureTranslatorConfig:
     endpoint: str
-    key: str | None = None  # None -> DefaultAzureCredential
+    key: str | None = field(default=None, repr=False)  # None -> DefaultAzureCredential
     region: str | None = None
 
 
