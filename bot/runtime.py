@@ -20,6 +20,7 @@ from bot.teams_mentions import MentionMiddleware
 from bot.text_limit import TextLimitMiddleware
 from bot.transcripts import install_transcript_logging
 from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
+from dialogs.checkin import CheckinPolicy
 
 log = logging.getLogger("bot.runtime")
 
@@ -77,7 +78,10 @@ async def build_runtime(
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
     adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
     adapter.use(TurnCapture(state))  # holds the replies until state is saved
-    bot = ShowcaseBot(state, settings.languages, settings.working_language)
+    bot = ShowcaseBot(
+        state, settings.languages, settings.working_language,
+        checkin=CheckinPolicy(settings.checkin_window, settings.checkin_negative),
+    )
     install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
     runtime = Runtime(settings, adapter, bot, storage, state, engines)
     if isinstance(authentication, ReusingAuthentication):

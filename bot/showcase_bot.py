@@ -9,6 +9,7 @@ from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from bot.state import BotState
 from bot.teams_mentions import clean_incoming_text
+from dialogs.checkin import CheckinPolicy
 from dialogs.choices import join_lines, menu_titles, message_with_actions
 from dialogs.i18n import t
 from dialogs.insights import LANGUAGE_KEY, get_insights
@@ -24,11 +25,14 @@ __all__ = ["ShowcaseBot", "clean_incoming_text"]
 
 
 class ShowcaseBot(TeamsActivityHandler):
-    def __init__(self, bot_state: BotState, languages: tuple[str, ...], working_language: str) -> None:
+    def __init__(
+        self, bot_state: BotState, languages: tuple[str, ...], working_language: str,
+        checkin: CheckinPolicy | None = None,
+    ) -> None:
         self._state = bot_state
         self._languages = languages
         self._working_language = working_language
-        self._main = MainDialog(bot_state, languages, working_language)
+        self._main = MainDialog(bot_state, languages, working_language, checkin)
         self._dialogs = DialogSet(bot_state.dialog_state)
         self._dialogs.add(self._main)
 

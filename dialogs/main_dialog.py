@@ -4,6 +4,8 @@ Intents are matched on the message as written (conversation language) and on its
 working-language translation. Long free text only counts as a command when the
 keyword opens it ("translate X to Y"), so "I hate how slow the translation is" is read
 as what it is. Unrecognised text gets a short reading of its sentiment and the menu.
+After every message turn it keeps the run of strongly negative turns and, when the run
+is long enough, adds one gentle check-in (dialogs/checkin.py).
 """
 
 from __future__ import annotations
@@ -12,11 +14,19 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogTurnResult,
+    DialogTurnStatus,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
 from botbuilder.schema import ActivityTypes
 
 from adapters.contracts import SentimentLabel
 from dialogs.analyze_dialog import AnalyzeDialog, one_shot_text
+from dialogs.checkin import CHECKIN_ACTION, CheckinPolicy, Streak, next_streak, send_checkin
 from dialogs.choices import (
     join_lines,
     language_name,
@@ -32,9 +42,9 @@ from dialogs.insights import LanguageDecision, TurnInsights, conversation_langua
 from dialogs.intents import Intent, phrase_intent, recognize
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
-from dialogs.privacy_dialog import PrivacyDialog
+from dialogs.privacy_dialog import PrivacyDialog, data_was_deleted
 from dialogs.translate_dialog import TranslateDialog
-from dialogs.why_dialog import DECISIONS, WhyDialog, label_text, record_action
+from dialogs.why_dialog import DECISIONS, WhyDialog, label_text, record_action, recorded_action
 
 if TYPE_CHECKING:
     from bot.state import BotState
@@ -56,6 +66,8 @@ PHRASE_INTENTS = (
     Intent.HELP, Intent.HANDOFF, Intent.PRIVACY, Intent.LANGUAGE, Intent.WHY,
     Intent.FEEDBACK, Intent.TRANSLATE, Intent.ANALYZE,  # "I'd like to give feedback about..."
 )
+# Replies that end with the offer of a person: a following "yes" starts the handoff, "no" a gentle answer.
+PERSON_OFFERS = ("safety", CHECKIN_ACTION)
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -88,9 +100,13 @@ def _command_part(text: str) -> str:
 
 
 class MainDialog(ComponentDialog):
-    def __init__(self, bot_state: BotState, languages: tuple[str, ...], working_language: str) -> None:
+    def __init__(
+        self, bot_state: BotState, languages: tuple[str, ...], working_language: str,
+        checkin: CheckinPolicy | None = None,
+    ) -> None:
         super().__init__(MainDialog.__name__)
         self._state = bot_state
+        self._checkin = checkin or CheckinPolicy()
         self._languages = languages
         self._working_language = working_language
         self.add_dialog(AnalyzeDialog())
@@ -103,6 +119,34 @@ class MainDialog(ComponentDialog):
         self.add_dialog(WaterfallDialog("main.steps", [self._route, self._after, self._finish]))
         self.initial_dialog_id = "main.steps"
 
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+        result = await super().begin_dialog(dialog_context, options)
+        await self._after_turn(dialog_context.context, result)
+        return result
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        result = await super().continue_dialog(dialog_context)
+        await self._after_turn(dialog_context.context, result)
+        return result
+
+    async def _after_turn(self, context: TurnContext, result: DialogTurnResult) -> None:
+        """Keep the run of strongly negative turns; check in once when it reaches the window."""
+        activity = context.activity
+        if activity.type != ActivityTypes.message or not (activity.text or "").strip():
+            return
+        if data_was_deleted(context):
+            return  # nothing is written back this turn
+        profile = await self._state.conversation(context)
+        action = (recorded_action(context) or {}).get("action", "")
+        streak, check_in = next_streak(
+            Streak(profile.negative_streak, profile.checked_in), get_insights(context), self._checkin,
+            can_add=result.status != DialogTurnStatus.Waiting and action != "why",
+            person_asked=action == "handoff",
+        )
+        if check_in:
+            await send_checkin(context)
+        profile.negative_streak, profile.checked_in = streak.turns, streak.checked_in
+
     async def _route(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
         activity = context.activity
@@ -114,10 +158,14 @@ class MainDialog(ComponentDialog):
             await send_safety_reply(context)
             return await step.end_dialog()
         intent = find_intent(context, insights)
-        if profile.last_action == "safety" and intent in (None, Intent.YES) and self._is_reply(context, Intent.YES):
+        offered = profile.last_action in PERSON_OFFERS
+        if offered and intent in (None, Intent.YES) and self._is_reply(context, Intent.YES):
             intent = Intent.HANDOFF  # "yes" to the offer of a person
         if intent in FEATURES:
-            return await step.begin_dialog(FEATURES[intent], self._options(intent, context, insights))
+            options = self._options(intent, context, insights)
+            if intent is Intent.HANDOFF and profile.last_action == CHECKIN_ACTION:
+                options["reason"] = "check-in"  # tells the person this came after a run of heavy messages
+            return await step.begin_dialog(FEATURES[intent], options)
         if intent is Intent.HELP:
             await context.send_activity(message_with_actions(help_text(context), menu_titles(context)))
             record_action(context, "help")
@@ -126,7 +174,7 @@ class MainDialog(ComponentDialog):
             await send_menu(context, t(context, "There's nothing to cancel. What would you like to do?"))
             record_action(context, str(intent))
             return await step.end_dialog()
-        if intent is Intent.NO and profile.last_action == "safety":
+        if intent is Intent.NO and offered:
             await send_menu(context, t(context, "Okay. I'm here whenever you want to talk, and you can ask "
                                                 "for a person at any time."))
             record_action(context, "safety_declined")
