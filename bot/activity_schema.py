@@ -9,8 +9,10 @@ Pure functions over the parsed JSON: no aiohttp, no botbuilder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_DEPTH = 32  # nesting of objects and arrays anywhere in the body
 MAX_NODES = 20_000  # objects, arrays and values in the whole body
@@ -19,13 +21,17 @@ MAX_SHORT_CHARS = 256  # channel ids, names, locales, types
 MAX_URL_CHARS = 2048
 MAX_LIST_ITEMS = {"attachments": 50, "entities": 100, "membersAdded": 100, "membersRemoved": 100}
 
+# JSON can escape half of a UTF-16 pair ("\ud800"); Python keeps it, and the first UTF-8
+# encode (SQLite, the engines, the reply) fails deep in the turn.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 class InvalidActivity(ValueError):
     """The body is not an activity the bot can process; the message says why."""
 
 
 def check_structure(payload: Any) -> None:
-    """Reject bodies nested deeper than MAX_DEPTH or holding more than MAX_NODES values.
+    """Reject bodies nested deeper than MAX_DEPTH, holding more than MAX_NODES values, or a lone surrogate.
 
     Iterative, so a hostile body cannot exhaust the stack; linear in the body's size.
     """
@@ -36,11 +42,21 @@ def check_structure(payload: Any) -> None:
         nodes += 1
         if nodes > MAX_NODES:
             raise InvalidActivity(f"body holds more than {MAX_NODES} values")
-        if isinstance(value, dict | list):
+        if isinstance(value, str):
+            _unicode(value)
+        elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
                 raise InvalidActivity(f"body is nested deeper than {MAX_DEPTH} levels")
+            if isinstance(value, dict):
+                for key in value:
+                    _unicode(key)
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
+
+
+def _unicode(text: str) -> None:
+    if _SURROGATE.search(text):
+        raise InvalidActivity("body holds an unpaired surrogate (\\ud800-\\udfff), which is not Unicode text")
 
 
 def _string(value: Any, where: str, *, limit: int, required: bool) -> None:
@@ -97,6 +113,21 @@ def _entity(value: Any, where: str) -> None:
     _string(value.get("type"), f"{where}.type", limit=MAX_SHORT_CHARS, required=False)
 
 
+def _service_url(value: Any) -> None:
+    """An absolute http(s) URL with a host: the base every reply of the turn is posted under."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise InvalidActivity("activity has no http(s) 'serviceUrl'")
+    _string(value, "serviceUrl", limit=MAX_URL_CHARS, required=True)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError when out of range
+    except ValueError:
+        raise InvalidActivity("'serviceUrl' is not a valid URL") from None
+    if (not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment
+            or not value.isprintable() or any(char.isspace() for char in value)):
+        raise InvalidActivity("'serviceUrl' must be an http(s) URL with a host and no user, query or fragment")
+
+
 def _member(value: Any, where: str) -> None:
     _account(value, where, required=True)
 
@@ -118,10 +149,7 @@ def check_activity(payload: Any, *, max_body_text: int) -> None:
     _account(conversation, "conversation", required=True)
     _account(payload.get("from"), "from", required=True)
     _account(payload.get("recipient"), "recipient", required=True)
-    service_url = payload.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
-        raise InvalidActivity("activity has no http(s) 'serviceUrl'")
-    _string(service_url, "serviceUrl", limit=MAX_URL_CHARS, required=True)
+    _service_url(payload.get("serviceUrl"))
     _string(payload.get("text"), "text", limit=max_body_text, required=False)
     for field in ("id", "replyToId"):
         _string(payload.get(field), field, limit=MAX_ID_CHARS, required=False)

@@ -12,13 +12,47 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import Bot
+from botbuilder.core.teams.teams_helper import deserializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.schema import Activity, ActivityTypes, AdaptiveCardInvokeResponse
+from botbuilder.schema.teams import (
+    AppBasedLinkQuery,
+    FileConsentCardResponse,
+    MessagingExtensionAction,
+    MessagingExtensionQuery,
+    O365ConnectorCardActionQuery,
+    TabRequest,
+    TabSubmit,
+    TaskModuleRequest,
+    TeamsChannelData,
+)
+from botframework.connector import Channels
 from msrest.exceptions import DeserializationError
+from msrest.serialization import Model
 
 from bot.activity_schema import MAX_DEPTH, InvalidActivity, check_activity
 
 log = logging.getLogger("bot.messages")
+
+# What botbuilder's TeamsActivityHandler reads an invoke's `value` as, by invoke name, on every
+# channel: a value these models can't hold fails inside the turn (an apology and a 501).
+TEAMS_INVOKE_VALUES: dict[str, type[Model]] = {
+    "fileConsent/invoke": FileConsentCardResponse,
+    "actionableMessage/executeAction": O365ConnectorCardActionQuery,
+    "composeExtension/queryLink": AppBasedLinkQuery,
+    "composeExtension/anonymousQueryLink": AppBasedLinkQuery,
+    "composeExtension/query": MessagingExtensionQuery,
+    "composeExtension/submitAction": MessagingExtensionAction,
+    "composeExtension/fetchTask": MessagingExtensionAction,
+    "composeExtension/querySettingUrl": MessagingExtensionQuery,
+    "task/fetch": TaskModuleRequest,
+    "task/submit": TaskModuleRequest,
+    "tab/fetch": TabRequest,
+    "tab/submit": TabSubmit,
+}
+# Activities whose channelData TeamsActivityHandler reads as TeamsChannelData on msteams.
+TEAMS_CHANNEL_DATA_TYPES = (ActivityTypes.conversation_update, ActivityTypes.message_update,
+                            ActivityTypes.message_delete)
 
 
 class BadActivity(web.HTTPException):
@@ -63,7 +97,7 @@ async def read_activity(request: web.Request, max_body_bytes: int) -> Activity:
     body = await read_body(request, max_body_bytes)
     try:
         payload: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # also a number past int's 4,300-digit limit, and bad UTF-8
         raise BadActivity(400, f"body is not valid JSON: {error}") from None
     except RecursionError:
         raise BadActivity(400, f"body is nested deeper than {MAX_DEPTH} levels") from None
@@ -72,9 +106,55 @@ async def read_activity(request: web.Request, max_body_bytes: int) -> Activity:
     except InvalidActivity as error:
         raise BadActivity(400, str(error)) from None
     try:
-        return Activity().deserialize(payload)
+        activity = Activity().deserialize(payload)
     except (DeserializationError, TypeError, ValueError, AttributeError, KeyError) as error:
         raise BadActivity(400, f"not a valid activity: {error}") from None
+    try:
+        check_teams_shapes(activity)
+    except InvalidActivity as error:
+        raise BadActivity(400, str(error)) from None
+    return activity
+
+
+def check_teams_shapes(activity: Activity) -> None:
+    """Raise InvalidActivity for what botbuilder's Teams handler would fail on mid-turn.
+
+    That is an invoke value its model can't read (or none at all), and on msteams a
+    channelData that isn't TeamsChannelData, or is missing where it is dereferenced.
+    """
+    model = TEAMS_INVOKE_VALUES.get(activity.name or "") if activity.type == ActivityTypes.invoke else None
+    if model is not None:
+        where = f"the value of a '{activity.name}' invoke"
+        if not isinstance(activity.value, dict):
+            raise InvalidActivity(f"{where} must be an object")
+        _readable_as(model, activity.value, where)
+    if activity.channel_id == Channels.ms_teams and activity.type in TEAMS_CHANNEL_DATA_TYPES:
+        if activity.channel_data is None and (activity.members_added or activity.members_removed):
+            raise InvalidActivity("an msteams conversationUpdate with members needs 'channelData'")
+        if activity.channel_data is not None:
+            _readable_as(TeamsChannelData, activity.channel_data, "'channelData'")
+
+
+def _readable_as(model: type[Model], value: Any, where: str) -> None:
+    try:
+        deserializer_helper(model, value)
+    except (DeserializationError, TypeError, ValueError, AttributeError, KeyError) as error:
+        raise InvalidActivity(f"{where} is not a {model.__name__}: {error}") from None
+
+
+def invoke_body(body: Any) -> Any:
+    """An invoke response body as JSON: models serialized, botbuilder's adaptive-card refusal included.
+
+    botbuilder answers a malformed `adaptiveCard/action` with an AdaptiveCardInvokeResponse whose
+    `value` is a Python Exception(code, message), which no serializer can write: it becomes the
+    Universal Actions error shape, `{"code", "message"}`.
+    """
+    if isinstance(body, AdaptiveCardInvokeResponse) and isinstance(body.value, Exception):
+        code, message = [*map(str, body.value.args), "", ""][:2]
+        return {"statusCode": int(body.status_code), "type": body.type, "value": {"code": code, "message": message}}
+    if isinstance(body, Model):
+        return body.serialize()
+    return body
 
 
 def messages_handler(adapter: CloudAdapter, bot: Bot, max_body_bytes: int):
@@ -88,7 +168,7 @@ def messages_handler(adapter: CloudAdapter, bot: Bot, max_body_bytes: int):
         except PermissionError as error:
             raise BadActivity(401, f"unauthorized: {error}" if str(error) else "unauthorized") from None
         if invoke_response is not None:
-            return web.json_response(invoke_response.body, status=invoke_response.status)
+            return web.json_response(invoke_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=201)
 
     return handle
