@@ -193,7 +193,7 @@ async def analyze(engines: Engines, item: Item, *, to: str | None, working: str)
         parts.append(("translation", translation))
         if translation.translated and translation.text != item.text:
             checked.append(("translation", translation.text))
-    results = [engines.safety.check(text, language=known or working) for _, text in checked]
+    results = [await engines.safety.check(text, language=known or working) for _, text in checked]
     safety = next((r for r in results if r.flagged), results[0])
     output["safety"] = {**_plain(safety), "checked": [where for where, _ in checked]}
     output["fallbacks"] = [

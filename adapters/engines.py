@@ -23,6 +23,7 @@ from adapters.executor import BoundedExecutor
 from adapters.fakes import FakeEngines
 from adapters.fallback import ChainPolicy, LanguageChain, SentimentChain, TranslationChain
 from adapters.local_safety import LexiconSafetyChecker
+from adapters.safety_chain import SafetyChain
 
 ENGINE_NAMES: tuple[str, ...] = ("azure", "local", "fake")
 
@@ -38,7 +39,7 @@ class Engines:
     language: LanguageChain
     sentiment: SentimentChain
     translation: TranslationChain
-    safety: SafetyChecker
+    safety: SafetyChain
     executor: BoundedExecutor | None = None
 
     def metrics(self) -> dict[str, list[EngineMetrics]]:
@@ -47,6 +48,7 @@ class Engines:
             "language": self.language.metrics(),
             "sentiment": self.sentiment.metrics(),
             "translation": self.translation.metrics(),
+            "safety": self.safety.metrics(),
         }
 
     async def warm_up(self) -> None:
@@ -61,15 +63,16 @@ class Engines:
         analyzer = self.sentiment.engine("local")
         if analyzer is not None:
             await analyzer.warm_up()  # every model of its pool, not only the first
+        learned = self.safety.engine("learned")
+        if learned is not None:
+            await learned.check("warming up the safety head", language="en")
 
     async def close(self) -> None:
         """Close every engine, then stop the shared executor (off the event loop)."""
         await self.language.close()
         await self.sentiment.close()
         await self.translation.close()
-        close_safety = getattr(self.safety, "close", None)
-        if close_safety is not None:
-            await close_safety()
+        await self.safety.close()
         if self.executor is not None:
             await asyncio.to_thread(self.executor.shutdown)
 
@@ -82,6 +85,16 @@ class _Builder:
         self.fakes = fakes
         self.executor: BoundedExecutor | None = None
         self._language_client = None
+        self._local_sentiment = None
+        self._embedding_cache = None
+
+    def embedding_cache(self):
+        """The (text -> embedding) cache the local sentiment engine fills and the safety head reads."""
+        if self._embedding_cache is None:
+            from adapters.learned_safety import EmbeddingCache
+
+            self._embedding_cache = EmbeddingCache()
+        return self._embedding_cache
 
     def shared_executor(self) -> BoundedExecutor:
         if self.executor is None:
@@ -142,11 +155,13 @@ class _Builder:
         if name == "local":
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            return LocalSentimentAnalyzer(
+            self._local_sentiment = LocalSentimentAnalyzer(
                 config.supported_languages,
                 executor=self.shared_executor(),
                 cascade=config.sentiment_cascade,
+                cache=self.embedding_cache(),
             )
+            return self._local_sentiment
         return self.fake_set().sentiment
 
     def translation(self, name: str) -> Translator | None:
@@ -161,6 +176,60 @@ class _Builder:
 
             return PassthroughTranslator()
         return self.fake_set().translation
+
+
+    def safety(self, name: str) -> list[SafetyChecker]:
+        """The engines one safety name stands for: "local" is the lexicon and the learned head."""
+        config = self.config
+        if name == "azure":
+            if config.azure_content_safety is None:
+                return []
+            from adapters.azure_safety import AzureContentSafetyChecker
+
+            return [
+                AzureContentSafetyChecker(
+                    config.azure_content_safety,
+                    severity_threshold=config.safety_severity,
+                    options=self.azure_options(),
+                )
+            ]
+        if name == "local":
+            return [LexiconSafetyChecker(), self.learned_safety()]
+        if self.fakes is not None and self.fakes.safety is not None:
+            return [self.fakes.safety]
+        return []
+
+    def learned_safety(self) -> SafetyChecker:
+        """The learned head, on the sentiment engine's embeddings when there is a local one."""
+        from adapters.learned_safety import LearnedSafetyChecker
+
+        if self._local_sentiment is not None:
+            embed = self._local_sentiment.embed
+        else:
+            from adapters.local_sentiment import LocalSentimentAnalyzer
+
+            embed = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False).embed
+        return LearnedSafetyChecker(embed, cache=self.embedding_cache(), executor=self.shared_executor())
+
+
+def build_safety(config: EngineConfig, *, fakes: FakeEngines | None = None) -> SafetyChain:
+    """Only the safety chain: for BOT_ANALYSIS=off, where no other engine runs but this one must."""
+    return _safety_chain(_Builder(config, fakes), config)
+
+
+def _safety_chain(builder: _Builder, config: EngineConfig) -> SafetyChain:
+    names = config.safety_engines
+    if builder.fakes is not None and builder.fakes.safety is not None:
+        names = ("fake", *names)  # a scripted fake joins (never replaces) the configured engines
+    engines = [engine for name in dict.fromkeys(names) for engine in builder.safety(name)]
+    if not engines:
+        engines = [LexiconSafetyChecker()]  # the check always runs: the lexicon needs nothing
+    policy = ChainPolicy(
+        timeout_s=config.call_timeout_s,
+        failure_threshold=config.circuit_failures,
+        cooldown_s=config.circuit_cooldown_s,
+    )
+    return SafetyChain(engines, policy=policy)
 
 
 def _engines_for(setting: str, names: tuple[str, ...], build: Callable[[str], object | None]) -> list:
@@ -208,9 +277,5 @@ def build_engines(
         _engines_for("translation_engines", config.translation_engines, builder.translation),
         policy=policy(0.0),
     )
-    safety: SafetyChecker = (
-        builder.fakes.safety
-        if builder.fakes is not None and builder.fakes.safety is not None
-        else LexiconSafetyChecker()
-    )
+    safety = _safety_chain(builder, config)
     return Engines(language, sentiment, translation, safety, builder.executor)

@@ -369,11 +369,14 @@ class FakeSafetyChecker:
         self.flagged_texts.add(text)
         return self
 
-    def check(self, text: str, *, language: str) -> SafetyResult:
+    async def check(self, text: str, *, language: str) -> SafetyResult:
         self.calls.append((text, language))
         if text in self.flagged_texts:
-            return SafetyResult(True, self.name, "self_harm", (text,))
+            return SafetyResult(True, self.name, "self_harm", (text,), score=1.0)
         return SafetyResult(False, self.name)
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 @dataclass

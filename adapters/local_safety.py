@@ -609,7 +609,11 @@ class LexiconSafetyChecker:
         self._keeps_marks = any(rule.keep_marks for rule in self._rules)
         self.languages: frozenset[str] = frozenset(lexicons)
 
-    def check(self, text: str, *, language: str) -> SafetyResult:
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        """The chain's entry point; matching is fast and linear, so it runs inline."""
+        return self.check_sync(text, language=language)
+
+    def check_sync(self, text: str, *, language: str) -> SafetyResult:
         """Flag `text` if any language's phrases match (`language` is a hint, not a filter).
 
         Every lexicon is searched because short distress messages are easily

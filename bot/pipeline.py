@@ -111,8 +111,17 @@ class _Services:
 
 
 class PipelineMiddleware(Middleware):
-    def __init__(self, engines: EngineSet | None, bot_state: BotState, options: PipelineOptions) -> None:
+    def __init__(
+        self,
+        engines: EngineSet | None,
+        bot_state: BotState,
+        options: PipelineOptions,
+        *,
+        safety: SafetyChecker | None = None,
+    ) -> None:
         self._engines = engines
+        # The safety check runs whatever is switched off: BOT_ANALYSIS=off passes its own chain.
+        self._safety_checker = safety if safety is not None else engines.safety if engines else None
         self._state = bot_state
         self._options = options
         self._translate_out = engines is not None and options.analysis and can_really_translate(
@@ -206,9 +215,9 @@ class PipelineMiddleware(Middleware):
                 working_language=options.working_language, min_confidence=options.min_confidence,
                 switch_confidence=options.switch_confidence,
             )
-            # The distress check is a local lexicon: nothing leaves the process, and a
-            # user who opted out of analysis still gets support when they need it.
-            safety = self._safety(text, text, choice.language) if self._engines else None
+            # The distress check always runs (a user who opted out, or BOT_ANALYSIS=off,
+            # still gets support when they need it).
+            safety = await self._safety(text, text, choice.language)
             return TurnInsights(
                 original_text=text, text=text, user_language=choice.language,
                 working_language=options.working_language, language_decision=choice.decision,
@@ -254,7 +263,7 @@ class PipelineMiddleware(Middleware):
             notes.append(f"analysis stopped at the turn budget ({options.turn_budget_s:.1f} s)")
             choice = decide(text, detection)
         working_text = translation.text if translation and translation.translated else text
-        safety = self._safety(text, working_text, choice.language)
+        safety = await self._safety(text, working_text, choice.language)
         if choice.note:
             notes.insert(0, f"language: {choice.note}")
         if translation is not None and not translation.translated:
@@ -348,12 +357,14 @@ class PipelineMiddleware(Middleware):
             return None
         return result
 
-    def _safety(self, original: str, working_text: str, language: str) -> SafetyResult | None:
-        assert self._engines is not None
-        checker = self._engines.safety
-        result = checker.check(original, language=language)
+    async def _safety(self, original: str, working_text: str, language: str) -> SafetyResult | None:
+        """The safety chain on the original text, and on the translation when it says more."""
+        checker = self._safety_checker
+        if checker is None:
+            return None
+        result = await checker.check(original, language=language)
         if not result.flagged and working_text != original:
-            result = checker.check(working_text, language=self._options.working_language)
+            result = await checker.check(working_text, language=self._options.working_language)
         return result
 
     # --- outgoing ---------------------------------------------------------------

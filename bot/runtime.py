@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from botbuilder.core import ConversationState, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
-from adapters.engines import Engines, build_engines
+from adapters.engines import Engines, build_engines, build_safety
 from bot import storage as storage_factory
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
 from bot.pipeline import PipelineMiddleware, pipeline_options
@@ -67,6 +67,8 @@ async def build_runtime(
     if engines is None and settings.analysis:
         engines = build_engines(settings.engines)
         await engines.warm_up()
+    # With every engine off (BOT_ANALYSIS=off) the safety chain still runs on every message.
+    safety = build_safety(settings.engines) if engines is None else None
     if settings.transcript_dir is not None:
         # Before TurnGuard: records each reply once, as finally sent after a successful save.
         transcripts = install_transcript_logging(adapter, settings.transcript_dir)
@@ -76,7 +78,7 @@ async def build_runtime(
         TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)
     )
     adapter.use(MentionMiddleware())  # Teams: drop the bot's @mention before any analysis
-    adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings)))
+    adapter.use(PipelineMiddleware(engines, state, pipeline_options(settings), safety=safety))
     adapter.use(TurnCapture(state))  # holds the replies until state is saved
     bot = ShowcaseBot(
         state, settings.languages, settings.working_language,
@@ -88,6 +90,8 @@ async def build_runtime(
         runtime.closers.append(authentication.close)
     if engines is not None:
         runtime.closers.append(engines.close)
+    if safety is not None:
+        runtime.closers.append(safety.close)
     if owns_storage and hasattr(storage, "close"):
         runtime.closers.append(storage.close)
     return runtime

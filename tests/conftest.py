@@ -16,7 +16,8 @@ from tests.harness import Harness
 from tests.storage.azurite import AzuriteNotInstalledError, AzuriteServer
 
 FAKE_ONLY = EngineConfig(
-    language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",)
+    language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",),
+    safety_engines=("fake",),  # the scripted fake when a test sets one, else the lexicon alone
 )
 
 

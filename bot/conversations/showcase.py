@@ -37,6 +37,7 @@ async def showcase_bot(engines: FakeEngines | None) -> BotUnderTest:
             language_engines=FAKE_ONLY,
             sentiment_engines=FAKE_ONLY,
             translation_engines=FAKE_ONLY,
+            safety_engines=FAKE_ONLY,  # the script's scripted checker, else the lexicon alone
         )
         settings = replace(settings, engines=config)
         built = build_engines(config, fakes=engines)

@@ -12,7 +12,8 @@ from adapters.fallback import PASSTHROUGH, LanguageChain, SentimentChain, Transl
 from adapters.local_safety import LexiconSafetyChecker
 
 FAKE_ONLY = EngineConfig(
-    language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",)
+    language_engines=("fake",), sentiment_engines=("fake",), translation_engines=("fake",),
+    safety_engines=("fake",),
 )
 
 
@@ -23,7 +24,8 @@ async def test_fake_config_uses_the_given_fakes() -> None:
     assert isinstance(engines.language, LanguageChain)
     assert isinstance(engines.sentiment, SentimentChain)
     assert isinstance(engines.translation, TranslationChain)
-    assert isinstance(engines.safety, LexiconSafetyChecker)
+    assert engines.safety.engine_names == ("lexicon",)
+    assert isinstance(engines.safety.engine("lexicon"), LexiconSafetyChecker)
     [result] = await engines.language.detect(["hola"])
     assert (result.language, result.engine) == ("es", "fake")
     assert fakes.language.texts_seen == ["hola"]
@@ -73,7 +75,7 @@ def test_unknown_engine_is_a_config_error() -> None:
 
 def test_fake_safety_checker_is_used_when_given() -> None:
     fakes = FakeEngines(safety=FakeSafetyChecker())
-    assert build_engines(FAKE_ONLY, fakes=fakes).safety is fakes.safety
+    assert build_engines(FAKE_ONLY, fakes=fakes).safety.engine("fake") is fakes.safety
 
 
 async def test_translation_chain_falls_back_to_passthrough() -> None:
@@ -84,7 +86,7 @@ async def test_translation_chain_falls_back_to_passthrough() -> None:
     assert (result.engine, result.translated, result.text) == (PASSTHROUGH, False, "hola")
     assert result.skipped[0].reason is SkipReason.ERROR
     metrics = engines.metrics()
-    assert set(metrics) == {"language", "sentiment", "translation"}
+    assert set(metrics) == {"language", "sentiment", "translation", "safety"}
     assert metrics["translation"][0].failures == 1
 
 
@@ -107,6 +109,7 @@ async def test_configured_azure_engines_come_first() -> None:
         language_engines=("azure", "fake"),
         sentiment_engines=("azure", "fake"),
         translation_engines=("azure", "fake"),
+        safety_engines=("azure", "fake"),
         azure_language=AzureLanguageConfig("http://127.0.0.1:9", "key"),
         azure_translator=AzureTranslatorConfig("http://127.0.0.1:9", "key", "westeurope"),
     )

@@ -164,10 +164,10 @@ async def test_close_is_recorded() -> None:
     assert fake.closed
 
 
-def test_fake_safety_flags_only_scripted_texts() -> None:
+async def test_fake_safety_flags_only_scripted_texts() -> None:
     checker = FakeSafetyChecker().flag("help me")
-    assert checker.check("help me", language="en").flagged
-    assert not checker.check("hello", language="en").flagged
+    assert (await checker.check("help me", language="en")).flagged
+    assert not (await checker.check("hello", language="en")).flagged
     assert checker.calls == [("help me", "en"), ("hello", "en")]
 
 

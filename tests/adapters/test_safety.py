@@ -75,7 +75,7 @@ def test_every_supported_language_has_every_category() -> None:
     ],
 )
 def test_suicidal_ideation_is_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
-    result = checker.check(text, language=language)
+    result = checker.check_sync(text, language=language)
     assert result.flagged
     assert result.category == SUICIDAL
     assert result.matched and result.engine == "lexicon"
@@ -97,7 +97,7 @@ def test_suicidal_ideation_is_flagged(checker: LexiconSafetyChecker, language: s
     ],
 )
 def test_self_harm_is_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
-    result = checker.check(text, language=language)
+    result = checker.check_sync(text, language=language)
     assert (result.flagged, result.category) == (True, SELF_HARM)
 
 
@@ -113,7 +113,7 @@ def test_self_harm_is_flagged(checker: LexiconSafetyChecker, language: str, text
     ],
 )
 def test_distress_is_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
-    result = checker.check(text, language=language)
+    result = checker.check_sync(text, language=language)
     assert (result.flagged, result.category) == (True, DISTRESS)
 
 
@@ -139,26 +139,26 @@ def test_distress_is_flagged(checker: LexiconSafetyChecker, language: str, text:
     ],
 )
 def test_everyday_text_is_not_flagged(checker: LexiconSafetyChecker, language: str, text: str) -> None:
-    result = checker.check(text, language=language)
+    result = checker.check_sync(text, language=language)
     assert not result.flagged, result.matched
     assert result.category == "" and result.matched == ()
 
 
 def test_misdetected_language_still_flags(checker: LexiconSafetyChecker) -> None:
-    assert checker.check("quiero morir", language="pt").flagged
-    assert checker.check("死にたい", language="zh").flagged
+    assert checker.check_sync("quiero morir", language="pt").flagged
+    assert checker.check_sync("死にたい", language="zh").flagged
 
 
 def test_most_severe_category_wins(checker: LexiconSafetyChecker) -> None:
-    result = checker.check("I can't go on, I want to die", language="en")
+    result = checker.check_sync("I can't go on, I want to die", language="en")
     assert result.category == SUICIDAL
     assert set(result.matched) == {"can't go on", "want to die"}
 
 
 def test_matching_ignores_case_accents_and_spacing(checker: LexiconSafetyChecker) -> None:
-    assert checker.check("QUIERO   MORÍR", language="es").flagged
-    assert checker.check("nao quero mais viver", language="pt").flagged
-    assert checker.check("죽고싶어", language="ko").flagged
+    assert checker.check_sync("QUIERO   MORÍR", language="es").flagged
+    assert checker.check_sync("nao quero mais viver", language="pt").flagged
+    assert checker.check_sync("죽고싶어", language="ko").flagged
 
 
 def test_normalize_folds_case_marks_and_apostrophes() -> None:

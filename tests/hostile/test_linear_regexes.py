@@ -48,7 +48,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "local_sentiment.split_sentences": split_sentences,
     "fast_sentiment.feature_indices": lambda text: feature_indices(text, 18),
     "text_limits.split_text": split_text,
-    "local_safety.check": lambda text: _SAFETY.check(text, language="en"),
+    "local_safety.check": lambda text: _SAFETY.check_sync(text, language="en"),
     "choices.find_language": lambda text: find_language(text, LANGUAGES),
     "choices.parse_rating": parse_rating,
     "intents.recognize": lambda text: recognize(text, LANGUAGES),

