@@ -73,7 +73,8 @@ async def build_runtime(
         # Before TurnGuard: records each reply once, as finally sent after a successful save.
         transcripts = install_transcript_logging(adapter, settings.transcript_dir)
         state.add_eraser(transcripts.erase)  # "delete my data" deletes the recording too
-    adapter.use(TurnGuard())  # outermost: one turn at a time, retried on a lost state race
+    safety_checker = safety if safety is not None else engines.safety if engines is not None else None
+    adapter.use(TurnGuard(safety=safety_checker))  # outermost: one turn at a time, retried on a lost state race
     adapter.use(
         TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)
     )

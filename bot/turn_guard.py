@@ -22,11 +22,13 @@ from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
+from adapters.contracts import SafetyChecker
 from bot.connector import ConnectorError
 from bot.state import BotState
 from bot.storage import StateConflictError, StorageUnavailableError
 from dialogs.i18n import t
-from dialogs.insights import LANGUAGE_KEY
+from dialogs.insights import INSIGHTS_KEY, LANGUAGE_KEY
+from dialogs.interruptible import send_safety_reply
 
 log = logging.getLogger("bot.turn_guard")
 
@@ -126,6 +128,7 @@ class TurnGuard(Middleware):
         *,
         attempts: int = DEFAULT_ATTEMPTS,
         locks: ConversationLocks | None = None,
+        safety: SafetyChecker | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -133,6 +136,9 @@ class TurnGuard(Middleware):
         self.locks = locks if locks is not None else ConversationLocks()
         self.retries = 0  # turns re-run after a lost race, for logs and tests
         self.failures = 0  # turns given up on (store unreachable or too many lost races)
+        # Checks a message whose turn failed before the pipeline could (the store was down
+        # at load): the safety reply must get out whatever happened to the state.
+        self._safety = safety
 
     async def on_turn(self, context: TurnContext, logic: Logic) -> None:
         key = conversation_key(context.activity)
@@ -151,6 +157,7 @@ class TurnGuard(Middleware):
                 await logic()
             except StateConflictError as error:
                 language = context.turn_state.get(LANGUAGE_KEY)
+                safety_replies = _safety_replies(context, held)
                 snapshot.restore(context)
                 if attempt < self.attempts:
                     self.retries += 1
@@ -164,15 +171,18 @@ class TurnGuard(Middleware):
                     "turn lost %d state races in a row, giving up conversation=%s key=%s",
                     attempt, _conversation_id(context), error.key,
                 )
+                await self._support_first(context, language, safety_replies)
                 await self._tell(context, language, _too_busy)
                 return
             except StorageUnavailableError as error:
                 language = context.turn_state.get(LANGUAGE_KEY)
+                safety_replies = _safety_replies(context, held)
                 snapshot.restore(context)
                 self.failures += 1
                 log.error(
                     "state store unavailable conversation=%s error=%s", _conversation_id(context), error
                 )
+                await self._support_first(context, language, safety_replies)
                 await self._tell(context, language, _cannot_save)
                 return
             except BaseException:
@@ -183,6 +193,25 @@ class TurnGuard(Middleware):
             if held:
                 await context.send_activities(held)
             return
+
+    async def _support_first(
+        self, context: TurnContext, language: str | None, safety_replies: list[Activity]
+    ) -> None:
+        """Before saying the turn failed: the turn's safety reply, or one made now if it had none."""
+        try:
+            if safety_replies:
+                await context.send_activities(safety_replies)
+                return
+            text = context.activity.text or ""
+            if self._safety is None or context.activity.type != ActivityTypes.message or not text.strip():
+                return
+            language = language or _locale_language(context.activity)
+            result = await self._safety.check(text, language=language)
+            if result.flagged:
+                context.turn_state[LANGUAGE_KEY] = language
+                await send_safety_reply(context)
+        except (TimeoutError, OSError, ConnectorError) as error:
+            log.warning("could not send the safety reply of a failed turn: %s", type(error).__name__)
 
     async def _tell(
         self, context: TurnContext, language: str | None, text: Callable[[TurnContext], str]
@@ -235,6 +264,12 @@ class HoldingCloudAdapter(CloudAdapter):
         if not activities:
             return []
         return await super().send_activities(context, activities)
+
+
+def _safety_replies(context: TurnContext, held: list[Activity]) -> list[Activity]:
+    """The held replies of a turn that answered distress (the safety override sends only those)."""
+    insights = context.turn_state.get(INSIGHTS_KEY)
+    return list(held) if insights is not None and insights.distressed else []
 
 
 def _cannot_save(context: TurnContext) -> str:
