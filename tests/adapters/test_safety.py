@@ -171,3 +171,22 @@ def test_normalize_folds_case_marks_and_apostrophes() -> None:
 def test_unknown_category_is_rejected() -> None:
     with pytest.raises(ValueError):
         LexiconSafetyChecker({"en": {"sadness": ("sad",)}})
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I wanna die", "kms", "suicide", "I'd rather be dead", "I want to hang myself",
+     "ich will nicht mehr", "je veux en finir"],
+)
+def test_reported_misses_are_flagged(checker: LexiconSafetyChecker, text: str) -> None:
+    """The misses reported by a user test of the first version (issue 11)."""
+    assert checker.check_sync(text, language="en").flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I ran 5 kms today", "ich will nicht mehr warten", "an article on suicide rates in Japan",
+     "can you hang the picture yourself?"],
+)
+def test_new_phrases_leave_their_everyday_neighbours_alone(checker: LexiconSafetyChecker, text: str) -> None:
+    assert not checker.check_sync(text, language="en").flagged

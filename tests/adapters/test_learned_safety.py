@@ -1,0 +1,69 @@
+"""The learned safety engine: shipped head, shared embeddings, the gate that saves the encoder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from adapters.learned_safety import EmbeddingCache, LearnedSafetyChecker, SafetyHead
+from adapters.local_sentiment import LocalSentimentAnalyzer, prepare_text
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> LocalSentimentAnalyzer:
+    return LocalSentimentAnalyzer(cascade=False)
+
+
+def test_the_head_ships_inside_the_package() -> None:
+    head = SafetyHead.load()
+    assert head.weights.shape == head.other_weights.shape == (384,)
+    assert head.gate_weights.shape == (1 << head.gate_bits,)
+    assert 0.0 < head.threshold < 1.0 and 0.0 < head.gate_threshold < 1.0
+
+
+def test_a_cached_embedding_is_reused_not_recomputed(analyzer: LocalSentimentAnalyzer) -> None:
+    calls: list[list[str]] = []
+    cache = EmbeddingCache()
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return analyzer.embed(texts)
+
+    checker = LearnedSafetyChecker(embed, cache=cache)
+    text = "I have been giving my things away and writing letters to everyone"
+    cache.put(prepare_text(text), analyzer.embed([prepare_text(text)])[0])
+    checker.check_sync(text)
+    assert calls == [] and checker.embedded == 0
+
+
+def test_sentiment_fills_the_cache_the_safety_head_reads() -> None:
+    cache = EmbeddingCache()
+    analyzer = LocalSentimentAnalyzer(cascade=False, cache=cache)
+    analyzer.analyze_sync(["Nothing matters anymore and I am so tired of everything"], "en")
+    assert cache.get(prepare_text("Nothing matters anymore and I am so tired of everything")) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've stockpiled enough pills and tonight I'm going to take them all",
+        "Ya no quiero despertar mañana, estoy cansado de todo",
+        "Ich habe keine Kraft mehr zu leben",
+    ],
+)
+def test_indirect_distress_is_flagged(analyzer: LocalSentimentAnalyzer, text: str) -> None:
+    checker = LearnedSafetyChecker(analyzer.embed)
+    result = checker.check_sync(text)
+    assert result.flagged and result.engine == "learned" and result.score >= SafetyHead.load().threshold
+
+
+@pytest.mark.parametrize("text", ["Can you translate good morning into Japanese?", "Thanks, that was helpful!"])
+def test_everyday_requests_are_cleared(analyzer: LocalSentimentAnalyzer, text: str) -> None:
+    checker = LearnedSafetyChecker(analyzer.embed)
+    assert not checker.check_sync(text).flagged
+
+
+def test_a_third_party_is_told_apart(analyzer: LocalSentimentAnalyzer) -> None:
+    checker = LearnedSafetyChecker(analyzer.embed)
+    result = checker.check_sync("My friend told me she wants to kill herself, what should I do?")
+    assert result.flagged and result.about_someone_else

@@ -1,0 +1,85 @@
+"""The safety chain combines for recall: any flag wins, and a failing engine never hides one."""
+
+from __future__ import annotations
+
+import asyncio
+
+from adapters.contracts import EngineError, SafetyResult, SkipReason
+from adapters.fakes import FakeSafetyChecker
+from adapters.fallback import ChainPolicy
+from adapters.local_safety import LexiconSafetyChecker
+from adapters.safety_chain import SafetyChain
+
+
+class Broken:
+    name = "azure"
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        raise EngineError("azure", "503 from the service")
+
+    async def close(self) -> None:
+        pass
+
+
+class Slow:
+    name = "slow"
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        await asyncio.sleep(5)
+        return SafetyResult(False, self.name)
+
+    async def close(self) -> None:
+        pass
+
+
+class Scored:
+    """Flags with a category and severity, like Azure Content Safety."""
+
+    name = "azure"
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        return SafetyResult(True, self.name, "self_harm", score=4 / 7, severity=4)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_flag_from_a_later_engine_wins_over_an_earlier_clear() -> None:
+    fake = FakeSafetyChecker().flag("je ne vois plus d'issue")
+    chain = SafetyChain([LexiconSafetyChecker(), fake])
+    result = await chain.check("je ne vois plus d'issue", language="fr")
+    assert result.flagged and result.engine == "fake"
+    assert [flag.engine for flag in result.flags] == ["fake"]
+
+
+async def test_every_flagging_engine_is_named_with_its_verdict() -> None:
+    chain = SafetyChain([LexiconSafetyChecker(), Scored()])
+    result = await chain.check("I want to kill myself", language="en")
+    assert result.engine == "lexicon+azure"
+    assert {(flag.engine, flag.category) for flag in result.flags} == {
+        ("lexicon", "suicidal_ideation"), ("azure", "self_harm")}
+    assert result.category == "suicidal_ideation"  # the most severe leads
+    assert result.severity == 4
+
+
+async def test_an_engine_that_errors_or_times_out_never_hides_a_flag() -> None:
+    chain = SafetyChain([Broken(), Slow(), LexiconSafetyChecker()], policy=ChainPolicy(timeout_s=0.05))
+    result = await chain.check("I want to die", language="en")
+    assert result.flagged and result.engine == "lexicon"
+    assert {(skip.engine, skip.reason) for skip in result.skipped} == {
+        ("azure", SkipReason.ERROR), ("slow", SkipReason.TIMEOUT)}
+
+
+async def test_an_open_circuit_is_a_skip_with_its_reason() -> None:
+    chain = SafetyChain([Broken(), LexiconSafetyChecker()], policy=ChainPolicy(failure_threshold=1))
+    await chain.check("hello", language="en")
+    result = await chain.check("I want to die", language="en")
+    assert result.flagged
+    assert [(skip.engine, skip.reason) for skip in result.skipped] == [("azure", SkipReason.CIRCUIT_OPEN)]
+
+
+async def test_nothing_flagged_reports_who_answered_and_who_was_skipped() -> None:
+    chain = SafetyChain([Broken(), LexiconSafetyChecker()])
+    result = await chain.check("what a lovely day", language="en")
+    assert not result.flagged and result.engine == "lexicon"
+    assert [skip.engine for skip in result.skipped] == ["azure"]
