@@ -189,29 +189,20 @@ EVENT_NAMES = ("setLanguage", "setLanguage", "handoff.initiate", "handoff.status
 
 
 def _odd_text(rng: random.Random, length: int) -> tuple[str, str]:
-    """A text of about `length` characters made of what parsers, regexes and engines trip on."""
+    """A text of `length` characters made of what parsers, regexes and engines trip on."""
     kind = rng.choice(("odd", "regex", "combining", "zwj", "cjk", "mixed", "surrogate", "nul", "rtl"))
-    if kind == "odd":
-        units = rng.sample(ODD_UNITS, 4)
-        text = "".join(units) * (length // max(1, sum(map(len, units))) + 1)
-    elif kind == "regex":
-        unit = rng.choice(REGEX_FOOD)
-        text = unit * (length // len(unit) + 1)
-    elif kind == "combining":
-        text = ("a" + "\u0301" * min(1000, length)) * max(1, length // 1001)
-    elif kind == "zwj":
-        text = "👨\u200d👩\u200d👧\u200d👦\u200d" * (length // 12 + 1)
-    elif kind == "cjk":
-        text = "漢字のテキスト한국어中文" * (length // 12 + 1)
-    elif kind == "mixed":
-        text = "Hola мир مرحبا 世界 שלום ok. " * (length // 27 + 1)
-    elif kind == "surrogate":
-        text = ("text " + rng.choice(LONE_SURROGATES)) * (length // 6 + 1)
-    elif kind == "nul":
-        text = "a\u0000b\u0000" * (length // 4 + 1)
-    else:
-        text = "\u202eabc\u200fdef\u061c " * (length // 11 + 1)
-    return text[:length], kind
+    unit = {
+        "odd": "".join(rng.sample(ODD_UNITS, 4)),
+        "regex": rng.choice(REGEX_FOOD),
+        "combining": "a" + "\u0301" * min(1_000, max(1, length - 1)),
+        "zwj": "👨\u200d👩\u200d👧\u200d👦\u200d",
+        "cjk": "漢字のテキスト한국어中文",
+        "mixed": "Hola мир مرحبا 世界 שלום ok. ",
+        "surrogate": "text " + rng.choice(LONE_SURROGATES),
+        "nul": "a\u0000b\u0000",
+        "rtl": "\u202eabc\u200fdef\u061c ",
+    }[kind]
+    return (unit * (length // len(unit) + 1))[:length], kind
 
 
 def _text(b: _Builder) -> str:
@@ -235,7 +226,7 @@ def _text(b: _Builder) -> str:
         text = rng.choice(("", " ", "\n", "\u200b", "\u0000"))
         b.note(f"blank text {text!r}")
         return text
-    if roll < 0.90:
+    if roll < 0.87:
         text = "a" + "\u0301" * 1000
         b.note("1,000 stacked combining marks")
         return text
@@ -550,9 +541,10 @@ def _raw_case(b: _Builder) -> Case:
             body = body.replace(b"hello", b"hel\xfflo").replace(b'"User"', b'"Us\xc3er"')
         return b.case("messages raw", body=body)
     if kind == "duplicate":
-        body = _dumps(b, _valid_body(b))[:-1] + rng.choice((b', "type": 5}', b', "type": "invoke"}',
-                                                             b', "conversation": null}', b', "text": []}'))
-        return b.case("messages raw", body=body)
+        duplicate = rng.choice((b', "type": 5}', b', "type": "invoke"}', b', "conversation": null}', b', "text": []}'))
+        b.note(duplicate.decode()[2:-1])
+        body = _dumps(b, _valid_body(b))[:-1] + duplicate
+        return b.case("messages raw", body=body, invoke=b'"invoke"' in duplicate)
     if kind == "top":
         body = rng.choice((b"[]", b"[" + _dumps(b, _valid_body(b)) + b"]", b'"message"', b"42", b"null", b"true"))
         return b.case("messages raw", body=body)
@@ -569,21 +561,22 @@ def _raw_case(b: _Builder) -> Case:
 
 # ---- Direct Line -------------------------------------------------------------------------------
 
-TOKEN_KINDS = ("valid", "valid", "valid", "valid", "missing", "empty", "basic", "garbage", "non-ascii", "huge",
-               "oversized", "forged", "tampered", "expired", "other", "jwt", "spaces", "query-only")
-CONVERSATION_KINDS = ("own", "own", "own", "own", "other", "unknown", "garbage", "huge", "non-ascii", "dots")
+# A valid token for the right conversation about half the time, so bodies and watermarks get read.
+TOKEN_KINDS = ("valid", "missing", "empty", "basic", "garbage", "non-ascii", "huge", "oversized", "forged",
+               "tampered", "expired", "other", "jwt", "spaces", "query-only")
+CONVERSATION_KINDS = ("own", "other", "unknown", "garbage", "huge", "non-ascii", "dots")
 WATERMARKS = ("", "0", "1", "-1", "-99999", "abc", "1.5", "9" * 30, "9" * 5_000, "١٢", " 3 ", "0x10", "١",
               "+1", "1_000", "\u0000", "%00", "２")
 
 
 def _dl_token(b: _Builder) -> str:
-    kind = b.rng.choice(TOKEN_KINDS)
+    kind = b.rng.choices(TOKEN_KINDS, (14, *[1] * (len(TOKEN_KINDS) - 1)))[0]
     b.note(f"token {kind}")
     return kind
 
 
 def _dl_conversation(b: _Builder) -> str:
-    kind = b.rng.choice(CONVERSATION_KINDS)
+    kind = b.rng.choices(CONVERSATION_KINDS, (12, *[1] * (len(CONVERSATION_KINDS) - 1)))[0]
     if kind != "own":
         b.note(f"conversation {kind}")
     return kind
@@ -605,10 +598,14 @@ def _dl_activity_body(b: _Builder) -> tuple[bytes, str | None]:
                     "value": rng.choice(("es", None, 5, {"a": 1}, _deep(rng, 40)))}
         b.note(f"dl {activity['type'][:20]!r} {activity['name'][:20]!r}")
         return _dumps(b, activity), "application/json"
-    if roll < 0.85:
+    if roll < 0.80:
         body = rng.choice(BAD_JSON)
         b.note(f"dl body {body[:20]!r}")
         return body, "application/json"
+    if roll < 0.85:
+        digits = rng.choice((4_301, 50_000))
+        b.note(f"dl body with a {digits}-digit number")
+        return b'{"type": "message", "text": "hi", "value": ' + b"7" * digits + b"}", "application/json"
     value = _wrong_value(b)
     b.note(f"dl body {_describe(value)}")
     return _dumps(b, value), rng.choice(("application/json", "text/plain", None))
@@ -744,21 +741,17 @@ def _route_case(b: _Builder) -> Case:
 
 @dataclass(frozen=True)
 class Failure:
-    """Something a case did that a hostile request must never make the bot do."""
+    """Something a request made the bot do that no request may; `case` is None when not attributable."""
 
-    index: int | None
     what: str
-    description: str = ""
-    repro: str = ""
+    case: Case | None = None
+    mix: Mix = QUICK
 
     def render(self) -> str:
-        where = f"case {self.index}" if self.index is not None else "storm"
-        lines = [f"{where}: {self.what}"]
-        if self.description:
-            lines.append(f"    request: {self.description}")
-        if self.repro:
-            lines.append(f"    reproduce: {self.repro}")
-        return "\n".join(lines)
+        if self.case is None:
+            return f"storm: {self.what}"
+        return (f"case {self.case.index}: {self.what}\n    request: {self.case.description}\n"
+                f"    reproduce: {self.case.repro(self.mix)}")
 
 
 @dataclass
@@ -785,9 +778,13 @@ class StormReport:
     def healthz_p99_s(self) -> float:
         return percentile(self.healthz_s, 0.99)
 
-    def problems(self) -> list[str]:
+    def problems(self, *, max_answer_s: float | None = None) -> list[str]:
         """Every broken promise, each with what to run to see the request again."""
-        found = [failure.render() for failure in self.failures]
+        return [failure.render() for failure in self.failures] + self.checks(max_answer_s=max_answer_s)
+
+    def checks(self, *, max_answer_s: float | None = None) -> list[str]:
+        """The storm-wide promises: /healthz, memory, health afterwards (and, if given, the slowest answer)."""
+        found = []
         if self.healthz_failures:
             found.append(f"/healthz failed {self.healthz_failures} times during the storm")
         if self.healthz_s and self.healthz_p99_s > MAX_HEALTHZ_P99_S:
@@ -797,6 +794,9 @@ class StormReport:
             found.append(f"RSS grew from {self.rss_before_mb:.0f} MB to {self.rss_after_mb:.0f} MB "
                          f"(limit x{MAX_RSS_GROWTH})")
         found.extend(f"after the storm: {check} failed" for check, ok in self.after.items() if not ok)
+        if max_answer_s is not None and self.slowest and max(self.slowest)[0] > max_answer_s:
+            seconds, index, request = max(self.slowest)
+            found.append(f"slowest answer {seconds:.2f} s (limit {max_answer_s:g} s): case {index}, {request}")
         return found
 
     def summary(self) -> dict[str, Any]:
@@ -1134,24 +1134,20 @@ async def storm(
     report.warnings = error_log.warnings
     for conversation_id, text in channel.failed_turns:
         index = _index_of(conversation_id, seed)
-        report.failures.append(Failure(index, f"a failed turn's reply was sent: {text}",
-                                       *_where(index, seed, mix)))
+        report.failures.append(Failure(f"a failed turn's reply was sent: {text}", _case_of(index, seed, mix), mix))
     for logger, message, flying in error_log.errors:
         index = _index_of(message, seed)
-        suspects = (index,) if index is not None else flying
+        if index is None and len(flying) == 1:
+            index = flying[0]
         what = f"ERROR logged by {logger}: {message}"
         if index is None and flying:
             what += f" (cases in flight: {', '.join(map(str, flying))})"
-        report.failures.append(Failure(suspects[0] if len(suspects) == 1 else None, what,
-                                       *_where(suspects[0] if len(suspects) == 1 else None, seed, mix)))
+        report.failures.append(Failure(what, _case_of(index, seed, mix), mix))
     return report
 
 
-def _where(index: int | None, seed: int, mix: Mix) -> tuple[str, str]:
-    if index is None:
-        return "", ""
-    case = case_at(seed, index, mix)
-    return case.description, case.repro(mix)
+def _case_of(index: int | None, seed: int, mix: Mix) -> Case | None:
+    return None if index is None else case_at(seed, index, mix)
 
 
 async def _run_cases(session: aiohttp.ClientSession, base: str, batch: Iterable[Case], channel_url: str,
@@ -1194,7 +1190,7 @@ def _record(report: StormReport, case: Case, outcome: _Outcome, mix: Mix) -> Non
         what = f"status {outcome.status} on {case.method} {case.path[:80]}"
     else:
         return
-    report.failures.append(Failure(case.index, what, case.description, case.repro(mix)))
+    report.failures.append(Failure(what, case, mix))
 
 
 async def _warm_up(session: aiohttp.ClientSession, base: str, channel_url: str) -> None:
@@ -1230,9 +1226,9 @@ async def _failed_directline_turns(session: aiohttp.ClientSession, base: str, di
         for activity in activities:
             if is_failed_turn(activity, texts):
                 report.failures.append(Failure(
-                    None, f"a failed turn's reply in Direct Line conversation {number} "
-                          f"(cases {number * _DirectLine.PER_CONVERSATION}.."
-                          f"{(number + 1) * _DirectLine.PER_CONVERSATION - 1}): {str(activity.get('text'))[:80]!r}"))
+                    f"a failed turn's reply in Direct Line conversation {number} "
+                    f"(cases {number * _DirectLine.PER_CONVERSATION}.."
+                    f"{(number + 1) * _DirectLine.PER_CONVERSATION - 1}): {str(activity.get('text'))[:80]!r}"))
 
 
 async def _after_checks(session: aiohttp.ClientSession, base: str, channel: _StormChannel,
@@ -1293,11 +1289,13 @@ def _show(args: argparse.Namespace) -> int:
     if case.chunks:
         print(f"(sent chunked, in {case.chunks} segments)")
     if case.body is not None:
-        print(f"\nbody, {len(case.body)} bytes{' (first 2,000)' if len(case.body) > 2_000 else ''}:")
+        print(f"\nbody, {len(case.body)} bytes{' (first 2,000)' if len(case.body) > 2_000 else ''}"
+              f"{f', sent as {case.encoding}' if case.encoding else ''}:")
         print(case.body[:2_000].decode("utf-8", "backslashreplace"))
-        if args.out:
-            Path(args.out).write_bytes(case.body)
-            print(f"\nwhole body written to {args.out}; {SERVICE_URL} stands for your channel's URL")
+    if args.out:
+        Path(args.out).write_bytes(case.body or b"")
+        print(f"\nwhole body written to {args.out}; {SERVICE_URL} stands for your channel's URL, "
+              f"{CONVERSATION} for a Direct Line conversation")
     return 0
 
 
