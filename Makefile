@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.accuracy
 	$(BIN)/python -m bench.state
 	$(BIN)/python -m bench.turns
+	$(BIN)/python -m bench.hostile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
