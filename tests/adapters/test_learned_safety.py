@@ -16,7 +16,8 @@ def analyzer() -> LocalSentimentAnalyzer:
 
 def test_the_head_ships_inside_the_package() -> None:
     head = SafetyHead.load()
-    assert head.weights.shape == head.other_weights.shape == (384,)
+    assert head.hidden_weights.shape[0] == head.other_weights.shape[0] == 384
+    assert head.weights.shape == head.hidden_bias.shape
     assert head.gate_weights.shape == (1 << head.gate_bits,)
     assert 0.0 < head.threshold < 1.0 and 0.0 < head.gate_threshold < 1.0
 
