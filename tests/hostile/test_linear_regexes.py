@@ -26,7 +26,7 @@ from dialogs.intents import recognize
 from dialogs.translate_dialog import parse_request
 
 LENGTH = 100_000
-BOUND_S = 2.0  # a quadratic pattern needs minutes here; a linear one, milliseconds
+BOUND_S = 5.0  # a quadratic pattern needs minutes here; a linear one, milliseconds to a second
 
 UNITS = (
     "a", "A", "1", ".", "@", "-", "_", " ", "\n", ":", "/", "!", "\"", "#", "%",
