@@ -364,15 +364,20 @@ class FakeSafetyChecker:
     flagged_texts: set[str] = field(default_factory=set)
     name: str = "fake"
     calls: list[tuple[str, str]] = field(default_factory=list)
+    about_others: set[str] = field(default_factory=set)
 
-    def flag(self, text: str) -> FakeSafetyChecker:
+    def flag(self, text: str, *, about_someone_else: bool = False) -> FakeSafetyChecker:
+        """Flag `text`; `about_someone_else` scripts a worried third party."""
         self.flagged_texts.add(text)
+        if about_someone_else:
+            self.about_others.add(text)
         return self
 
     async def check(self, text: str, *, language: str) -> SafetyResult:
         self.calls.append((text, language))
         if text in self.flagged_texts:
-            return SafetyResult(True, self.name, "self_harm", (text,), score=1.0)
+            return SafetyResult(True, self.name, "self_harm", (text,), score=1.0,
+                                about_someone_else=text in self.about_others)
         return SafetyResult(False, self.name)
 
     async def close(self) -> None:

@@ -34,7 +34,15 @@ SWITCHES = (Intent.ANALYZE, Intent.TRANSLATE, Intent.FEEDBACK, Intent.LANGUAGE, 
 
 
 async def send_safety_reply(turn_context: TurnContext) -> None:
-    """Support first: a kind reply, where to find help now, and the offer of a person."""
+    """Support first: a kind reply, where to find help now, and the offer of a person.
+
+    A worried friend or parent ("my son says he wants to die") gets how to help someone,
+    with the same resources, instead of words meant for the person at risk.
+    """
+    insights = get_insights(turn_context)
+    if insights is not None and insights.safety is not None and insights.safety.about_someone_else:
+        await _send_third_party_reply(turn_context)
+        return
     support = t(
         turn_context,
         "I'm really sorry you're going through this. You don't have to face it alone, and I'm glad you told me.",
@@ -47,6 +55,21 @@ async def send_safety_reply(turn_context: TurnContext) -> None:
         "confidential helplines in your country.",
     )
     await turn_context.send_activity(MessageFactory.text(join_lines(turn_context, [support, resources])))
+    offer = t(turn_context, "Would you like me to connect you with a person?")
+    titles = [t(turn_context, "Talk to a person"), t(turn_context, "Not now")]
+    await turn_context.send_activity(message_with_actions(offer, titles))
+    record_action(turn_context, "safety")
+
+
+async def _send_third_party_reply(turn_context: TurnContext) -> None:
+    advice = t(
+        turn_context,
+        "Thank you for looking out for them. If they might be in danger right now, call your local emergency "
+        "number and stay with them if you can. Listen without judging, take what they say seriously, and "
+        "help them reach a crisis line: for example 988 in the US, Samaritans on 116 123 in the UK and "
+        "Ireland, or findahelpline.com elsewhere. Please look after yourself too.",
+    )
+    await turn_context.send_activity(MessageFactory.text(advice))
     offer = t(turn_context, "Would you like me to connect you with a person?")
     titles = [t(turn_context, "Talk to a person"), t(turn_context, "Not now")]
     await turn_context.send_activity(message_with_actions(offer, titles))
