@@ -29,6 +29,7 @@ ACTIONS: dict[str, str] = {
     "cancel": N_("You asked to cancel, so I stopped what we were doing."),
     "start_over": N_("You asked to start over, so I cleared what we were doing."),
     "safety": N_("Your message contained words of distress, so I stopped everything else to offer support."),
+    "checkin": N_("Several of your messages in a row read as strongly negative, so I checked in and offered a person."),
     "safety_declined": N_("You said you did not want a person now, so I let you know I'm still here."),
     "language_asked": N_("I wasn't sure which language you write in, so I asked."),
     "language_set": N_("You chose {language}, so I now speak it and detection no longer changes it."),
@@ -76,6 +77,7 @@ CAPABILITIES: dict[str, str] = {
     "language": N_("Language"),
     "sentiment": N_("Sentiment"),
     "translation": N_("Translation"),
+    "safety": N_("Safety"),
 }
 
 
@@ -154,7 +156,15 @@ def insights_summary(insights: TurnInsights) -> dict[str, Any]:
             "target": insights.translation.target_language,
         }
     if insights.safety is not None:
-        summary["safety"] = {"flagged": insights.safety.flagged, "engine": insights.safety.engine}
+        summary["safety"] = {
+            "flagged": insights.safety.flagged,
+            "engine": insights.safety.engine,
+            "flags": [
+                {"engine": flag.engine, "detail": flag.category or f"{flag.score:.2f}"}
+                for flag in insights.safety.flags
+            ],
+            "skipped": [{"engine": skip.engine, "reason": str(skip.reason)} for skip in insights.safety.skipped],
+        }
     return summary
 
 
@@ -207,6 +217,18 @@ def explain(turn_context: TurnContext, summary: dict[str, Any], action: str, par
             ))
     if summary.get("distressed"):
         lines.append(t(turn_context, "The safety check found words of distress."))
+    safety = summary.get("safety") or {}
+    for flag in safety.get("flags", []):
+        lines.append(t(
+            turn_context, "Safety check: the {engine} engine flagged your message ({detail}).",
+            engine=flag["engine"], detail=flag["detail"],
+        ))
+    for skip in safety.get("skipped", []):
+        lines.append(t(
+            turn_context, "Fallback in {capability}: I skipped the {engine} engine because {reason}.",
+            capability=capability_text(turn_context, "safety"), engine=skip["engine"],
+            reason=skip_reason_text(turn_context, skip["reason"]),
+        ))
     if action in ACTIONS:
         lines.append(t(turn_context, "What I did: {action}", action=t(turn_context, ACTIONS[action], **params)))
     return lines

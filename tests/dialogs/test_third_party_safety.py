@@ -21,3 +21,11 @@ async def test_the_person_at_risk_still_gets_the_first_person_reply(chat: Chat) 
     replies = await chat.say(text)
     assert "I'm glad you told me" in replies.text
     assert "Thank you for looking out for them" not in replies.text
+
+
+async def test_why_names_the_engine_that_flagged(chat: Chat) -> None:
+    text = "I want to kill myself"
+    chat.fakes.safety.flag(text)
+    await chat.say(text)
+    replies = await chat.say("why?")
+    assert "Safety check: the fake engine flagged your message (self_harm)." in replies.text
