@@ -24,6 +24,7 @@ test: $(STAMP) node-deps browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.accuracy
+	$(BIN)/python -m bench.safety
 	$(BIN)/python -m bench.state
 	$(BIN)/python -m bench.turns
 	$(BIN)/python -m bench.hostile
