@@ -918,8 +918,9 @@ class _DirectLine:
                 self._slots[number] = (conversation.id, token)
         return self._slots[number]
 
-    def conversations(self) -> list[tuple[str, str]]:
-        return list(self._slots.values())
+    def conversations(self) -> list[tuple[int, tuple[str, str]]]:
+        """(slot number, (conversation id, token)) of every conversation the storm used."""
+        return sorted(self._slots.items())
 
     def fresh(self) -> tuple[str, str]:
         """A new conversation and its token, from the endpoint (no tokens/generate budget spent)."""
@@ -1124,7 +1125,7 @@ async def storm(
                     await sampler
                     await watcher
                     root.removeHandler(error_log)
-                await _failed_directline_turns(session, base, directline, report, mix)
+                await _failed_directline_turns(session, base, directline, report)
                 report.after = await _after_checks(session, base, channel, directline)
                 gc.collect()
                 report.rss_after_mb = rss_mb()
@@ -1214,21 +1215,25 @@ async def _warm_up(session: aiohttp.ClientSession, base: str, channel_url: str) 
 
 
 async def _failed_directline_turns(session: aiohttp.ClientSession, base: str, directline: _DirectLine,
-                                   report: StormReport, mix: Mix) -> None:
+                                   report: StormReport) -> None:
     """Read back every Direct Line conversation the storm used and look for failed-turn replies."""
     texts = failure_texts()
-    for number, (conversation_id, token) in enumerate(directline.conversations()):
+    for number, (conversation_id, token) in directline.conversations():
         url = f"{base}/v3/directline/conversations/{conversation_id}/activities"
         async with session.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
             if response.status != 200:
                 continue
             activities = (await response.json()).get("activities", [])
+        by_id = {activity.get("id"): activity for activity in activities}
         for activity in activities:
             if is_failed_turn(activity, texts):
+                cause = by_id.get(activity.get("replyToId")) or {}
                 report.failures.append(Failure(
                     f"a failed turn's reply in Direct Line conversation {number} "
                     f"(cases {number * _DirectLine.PER_CONVERSATION}.."
-                    f"{(number + 1) * _DirectLine.PER_CONVERSATION - 1}): {str(activity.get('text'))[:80]!r}"))
+                    f"{(number + 1) * _DirectLine.PER_CONVERSATION - 1}), after a {cause.get('type')!r} activity "
+                    f"named {cause.get('name')!r} with value {str(cause.get('value'))[:40]!r}: "
+                    f"{str(activity.get('text'))[:80]!r}"))
 
 
 async def _after_checks(session: aiohttp.ClientSession, base: str, channel: _StormChannel,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.messages import TEAMS_INVOKE_VALUES
 from tests.conftest import make_settings
 from tests.harness import Harness
 from tests.hostile import fuzz
@@ -44,6 +45,15 @@ OPEN_DIRECT_LINE_BUGS: dict[str, Callable[[fuzz.Failure], bool]] = {
     "a body holding a number of more than 4,300 digits posted to Direct Line is a 500 (_json_body lets ValueError out)":
         lambda failure: _direct_line_500(failure, request_has="-digit number")
         or (failure.case is None and "aiohttp.server" in failure.what and "4300 digits" in failure.what),
+    "an upload whose part header holds a NUL is a 500 (aiohttp's InvalidHeader escapes read_upload)":
+        lambda failure: _direct_line_500(failure, path_has="/upload", request_has="upload names")
+        or (failure.case is None and "aiohttp.server" in failure.what and "InvalidHeader" in failure.what),
+    "an invoke posted to Direct Line with a Teams value botbuilder can't read fails its turn (apology)":
+        lambda failure: failure.case is None and (
+            ("a failed turn's reply in Direct Line" in failure.what and "after a 'invoke'" in failure.what
+             and any(f"named {name!r}" in failure.what for name in TEAMS_INVOKE_VALUES))
+            or ("bot.hosting: turn failed" in failure.what and "conversation=fuzz-" not in failure.what
+                and "DeserializationError" in failure.what)),
 }
 
 
