@@ -1225,9 +1225,12 @@ async def _failed_directline_turns(session: aiohttp.ClientSession, base: str, di
                 continue
             activities = (await response.json()).get("activities", [])
         by_id = {activity.get("id"): activity for activity in activities}
+        last_from_user: dict[str, Any] = {}
         for activity in activities:
+            if (activity.get("from") or {}).get("role") == "user":
+                last_from_user = activity
             if is_failed_turn(activity, texts):
-                cause = by_id.get(activity.get("replyToId")) or {}
+                cause = by_id.get(activity.get("replyToId")) or last_from_user
                 report.failures.append(Failure(
                     f"a failed turn's reply in Direct Line conversation {number} "
                     f"(cases {number * _DirectLine.PER_CONVERSATION}.."
