@@ -20,9 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from aiohttp.http_exceptions import BadHttpMessage
 from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
 
+from bot.activity_schema import InvalidActivity, check_activity
+from bot.messages import check_teams_shapes
 from bot.webchat.gateway import BotGateway
 from bot.webchat.generate_auth import GeneratePolicy, new_user_id, valid_user_id
 from bot.webchat.ratelimit import RateLimiter, client_key
@@ -42,6 +45,8 @@ from bot.webchat.uploads import MAX_UPLOAD_BYTES, UploadRefused, download_header
 log = logging.getLogger("bot.webchat.directline")
 
 API = "/v3/directline"
+MAX_ACTIVITY_TEXT = 512 * 1024  # the app's body limit bounds it first; longer texts get the bot's reply
+MAX_WATERMARK_DIGITS = 12
 CONNECTOR = "/directline-connector"
 CHANNEL_ID = "webchat"
 KEEPALIVE_S = 20.0
@@ -226,13 +231,13 @@ class DirectLineEndpoint:
                                        min(MAX_UPLOAD_BYTES, self.store.conversation_bytes))
         except UploadRefused as refused:
             raise _error(refused.status, refused.code, str(refused)) from None
-        except (ValueError, AssertionError, KeyError):  # aiohttp's parser on a broken multipart body
+        except (ValueError, AssertionError, KeyError, BadHttpMessage):  # aiohttp's parser on a broken body
             raise _error(400, "BadArgument", "the upload is not valid multipart/form-data") from None
         activity: dict[str, Any] = {"type": "message"}
         if upload.activity is not None:
             try:
                 parsed_part = json.loads(upload.activity)
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            except (ValueError, RecursionError):  # bad UTF-8 or JSON, or a 4,300-digit number
                 raise _error(400, "BadArgument", "the activity part is not JSON") from None
             if isinstance(parsed_part, dict):
                 activity = parsed_part
@@ -467,17 +472,26 @@ class DirectLineEndpoint:
 
 
 def _parse(activity: dict[str, Any]) -> Activity:
-    """The botbuilder Activity, checked before anything is stored; 400 when it is not one."""
+    """The botbuilder Activity, checked as /api/messages checks it before anything is stored.
+
+    The same edge rules (shapes, types, bounds, well-formed Unicode, Teams invoke values),
+    so a client of this endpoint cannot fail a turn that /api/messages would refuse.
+    """
     try:
-        return Activity().deserialize(activity)
+        check_activity(activity, max_body_text=MAX_ACTIVITY_TEXT)
+        parsed = Activity().deserialize(activity)
+        check_teams_shapes(parsed)
+    except InvalidActivity as error:
+        raise _error(400, "BadArgument", f"not a valid activity: {error}") from None
     except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError) as error:
         raise _error(400, "BadArgument", f"not a valid activity: {type(error).__name__}") from None
+    return parsed
 
 
 async def _json_body(request: web.Request) -> Any:
     try:
         return await request.json(loads=json.loads)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, or a 4,300-digit number
         raise _error(400, "BadArgument", "body is not valid JSON") from None
 
 
@@ -489,10 +503,11 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 
 def _watermark(value: str | None) -> int:
-    try:
-        return int(value) if value not in (None, "") else -1
-    except ValueError:
-        raise _error(400, "BadArgument", "watermark must be an integer") from None
+    if value in (None, ""):
+        return -1
+    if len(value) > MAX_WATERMARK_DIGITS or not value.lstrip("-").isascii() or not value.lstrip("-").isdigit():
+        raise _error(400, "BadArgument", "watermark must be an integer")
+    return int(value)
 
 
 def add_directline_routes(app: web.Application, endpoint: DirectLineEndpoint) -> None:

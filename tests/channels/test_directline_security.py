@@ -388,3 +388,41 @@ async def test_delete_my_data_erases_the_history_uploads_and_other_conversations
             assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
         assert await activities(http, base, bystander)  # another user's conversation is untouched
         assert (await post(http, base, conversation, {"type": "message", "text": "hello again"})).status == 200
+
+
+# ---- what the fuzzer found: refused with a 4xx, never a 500 or a failed turn ------------------
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"type":"message","text":"hi","value":' + b"7" * 4400 + b"}",  # int() refuses 4,300+ digits
+    b'{"type":"message","text":"half \\ud800"}',  # a lone surrogate
+    b'{"type":"invoke","name":"fileConsent/invoke","value":5}',  # a Teams value botbuilder can't read
+], ids=["huge-number", "lone-surrogate", "bad-teams-invoke"])
+async def test_activities_the_edge_refuses_are_refused_here_too(http, raw: bytes) -> None:
+    async with bot() as (_, base):
+        conversation = await welcomed(http, base)
+        url = f"{base}{API}/conversations/{conversation['conversationId']}/activities"
+        headers = {**bearer(conversation["token"]), "Content-Type": "application/json"}
+        async with http.post(url, data=raw, headers=headers) as response:
+            assert response.status == 400, await response.text()
+        log = await activities(http, base, conversation)
+        assert not any("went wrong" in (a.get("text") or "") for a in log)
+
+
+async def test_a_huge_watermark_is_a_400(http) -> None:
+    async with bot() as (_, base):
+        conversation = await welcomed(http, base)
+        url = f"{base}{API}/conversations/{conversation['conversationId']}/activities?watermark={'9' * 25}"
+        async with http.get(url, headers=bearer(conversation["token"])) as response:
+            assert response.status == 400
+
+
+async def test_an_upload_part_header_with_a_nul_is_a_400(http) -> None:
+    async with bot() as (_, base):
+        conversation = await welcomed(http, base)
+        body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\x00.png\"\r\n"
+                b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--b--\r\n")
+        url = f"{base}{API}/conversations/{conversation['conversationId']}/upload"
+        headers = {**bearer(conversation["token"]), "Content-Type": "multipart/form-data; boundary=b"}
+        async with http.post(url, data=body, headers=headers) as response:
+            assert 400 <= response.status < 500, await response.text()
