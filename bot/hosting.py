@@ -9,8 +9,10 @@ user-token client only when a turn actually asks for a token.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -38,6 +40,15 @@ from dialogs.i18n import t
 log = logging.getLogger("bot.hosting")
 
 
+MAX_CONNECTORS = 256  # distinct (app id, serviceUrl, audience) clients kept for reuse
+EVICTED_CLOSE_DELAY_S = 30.0  # longer than any turn still holding an evicted client
+
+
+async def _close_later(client: FastConnectorClient) -> None:
+    await asyncio.sleep(EVICTED_CLOSE_DELAY_S)
+    await client.close()
+
+
 class _CachingConnectorFactory(ConnectorFactory):
     """Hands out one shared connector client per serviceUrl and audience."""
 
@@ -52,7 +63,9 @@ class _CachingConnectorFactory(ConnectorFactory):
         if client is None:
             stock = await self._inner.create(service_url, audience)
             client = FastConnectorClient(stock, self._owner.session(), service_url)
-            self._owner.connectors[key] = client
+            self._owner.remember(key, client)
+        else:
+            self._owner.connectors.move_to_end(key)
         return client  # type: ignore[return-value]  # quacks like ConnectorClient
 
 
@@ -92,8 +105,19 @@ class ReusingAuthentication(BotFrameworkAuthentication):
 
     def __init__(self, inner: BotFrameworkAuthentication):
         self._inner = inner
-        self.connectors: dict[tuple, FastConnectorClient] = {}
+        # Keyed by serviceUrl, which a client chooses: bounded, least recently used go first.
+        self.connectors: OrderedDict[tuple, FastConnectorClient] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
+        self._closing: set[asyncio.Task] = set()
+
+    def remember(self, key: tuple, client: FastConnectorClient) -> None:
+        """Cache a new client; past MAX_CONNECTORS the oldest is closed once its turns are done."""
+        self.connectors[key] = client
+        while len(self.connectors) > MAX_CONNECTORS:
+            _, evicted = self.connectors.popitem(last=False)
+            task = asyncio.ensure_future(_close_later(evicted))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     def session(self) -> aiohttp.ClientSession:
         """One HTTP session (connection pool) for every reply this process sends."""
@@ -140,7 +164,9 @@ class ReusingAuthentication(BotFrameworkAuthentication):
 
     async def close(self) -> None:
         """Close every cached connector client and the shared HTTP session."""
-        clients, self.connectors = list(self.connectors.values()), {}
+        clients, self.connectors = list(self.connectors.values()), OrderedDict()
+        for task in list(self._closing):
+            task.cancel()
         for client in clients:
             await client.close()
         if self._session is not None:

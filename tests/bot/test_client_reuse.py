@@ -45,3 +45,26 @@ async def test_user_token_client_is_not_built_for_an_ordinary_turn(settings, eng
     finally:
         await runner.cleanup()
     assert built == []
+
+
+async def test_the_connector_cache_is_bounded_whatever_serviceurls_clients_send(
+    settings, engines, monkeypatch
+) -> None:
+    """With auth off a client chooses the serviceUrl: a flood of distinct ones must not grow memory."""
+    import bot.hosting
+
+    monkeypatch.setattr(bot.hosting, "MAX_CONNECTORS", 3)
+    monkeypatch.setattr(bot.hosting, "EVICTED_CLOSE_DELAY_S", 0.0)
+    app = create_app(settings, engines=engines)
+    runner, url = await serve(app)
+    try:
+        async with Harness(f"{url}/api/messages") as harness:
+            channel_url = harness.channel.url
+            for slashes in range(1, 7):
+                conversation = harness.conversation()
+                # The same harness channel under six spellings of its URL: six cache keys.
+                await conversation.say("hello there", serviceUrl=f"{channel_url}{'/' * slashes}")
+        authentication = app[RUNTIME].adapter.bot_framework_authentication
+        assert authentication.cached_connector_count == 3
+    finally:
+        await runner.cleanup()
