@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -38,6 +39,20 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     port = runner.addresses[0][1]
     return runner, f"http://127.0.0.1:{port}"
+
+
+@asynccontextmanager
+async def offline_bot_at() -> AsyncIterator[tuple[Harness, str]]:
+    """The app on the real offline engines (the `make run` default, memory state) and its base URL."""
+    settings = make_settings()
+    engines = build_engines(settings.engines)
+    await engines.warm_up()
+    runner, url = await serve(create_app(settings, engines=engines))
+    try:
+        async with Harness(f"{url}/api/messages") as harness:
+            yield harness, url
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.engines import build_engines
-from bot.app import create_app
 from dialogs.i18n import gettext
-from tests.conftest import make_settings, serve
+from tests.conftest import offline_bot_at
 from tests.harness import Harness, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,15 +47,8 @@ def card_text(replies: list[dict]) -> str:
 
 @pytest.fixture
 async def offline_bot() -> AsyncIterator[Harness]:
-    settings = make_settings()
-    engines = build_engines(settings.engines)
-    await engines.warm_up()
-    runner, url = await serve(create_app(settings, engines=engines))
-    try:
-        async with Harness(f"{url}/api/messages") as harness:
-            yield harness
-    finally:
-        await runner.cleanup()
+    async with offline_bot_at() as (harness, _):
+        yield harness
 
 
 @pytest.fixture

@@ -14,9 +14,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from adapters.engines import build_engines
-from bot.app import create_app
-from tests.conftest import make_settings, serve
+from tests.conftest import offline_bot_at
 from tests.harness import Harness
 
 MAX_LAG_S = 0.100
@@ -53,15 +51,8 @@ class LagProbe:
 
 @pytest.fixture
 async def offline_bot() -> AsyncIterator[tuple[Harness, str]]:
-    settings = make_settings()
-    engines = build_engines(settings.engines)
-    await engines.warm_up()
-    runner, url = await serve(create_app(settings, engines=engines))
-    try:
-        async with Harness(f"{url}/api/messages") as harness:
-            yield harness, url
-    finally:
-        await runner.cleanup()
+    async with offline_bot_at() as bot:
+        yield bot
 
 
 async def test_hostile_messages_never_block_the_loop(offline_bot: tuple[Harness, str]) -> None:
