@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions
 
 from adapters.contracts import TranslationResult
 from dialogs.cards import analysis_card
-from dialogs.choices import N_, LocalizedTextPrompt
-from dialogs.i18n import t
+from dialogs.choices import N_
 from dialogs.insights import TurnInsights, conversation_language, get_insights, get_services
 from dialogs.intents import Intent, keywords, normalize
 from dialogs.interruptible import InterruptibleDialog
+from dialogs.prompts import ListeningPrompt, text_prompt
 from dialogs.why_dialog import record_action
 
 MIN_CONFIDENCE = 0.5
@@ -57,7 +56,7 @@ class AnalyzeDialog(InterruptibleDialog):
 
     def __init__(self) -> None:
         super().__init__(AnalyzeDialog.__name__)
-        self.add_dialog(LocalizedTextPrompt("analyze.text"))
+        self.add_dialog(ListeningPrompt("analyze.text"))
         self.add_dialog(WaterfallDialog("analyze.steps", [self._ask, self._show]))
         self.initial_dialog_id = "analyze.steps"
 
@@ -65,8 +64,9 @@ class AnalyzeDialog(InterruptibleDialog):
         text = (step.options or {}).get("text")
         if text:
             return await step.next(text)
-        prompt = t(step.context, "Send me the text you'd like me to analyze, in any language.")
-        return await step.prompt("analyze.text", PromptOptions(prompt=MessageFactory.text(prompt)))
+        # The text to analyze is content (the card shows how it reads): no acknowledgement.
+        prompt = text_prompt(step.context, N_("Send me the text you'd like me to analyze, in any language."))
+        return await step.prompt("analyze.text", prompt)
 
     async def _show(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context

@@ -1,26 +1,25 @@
-"""Localized choices: language names, suggested actions, and prompts that recognise replies in any language.
+"""Localized choices: language names, options and suggested actions, the menu, and replies in any language.
 
-botbuilder's ChoicePrompt and ConfirmPrompt know few cultures, so the bot's prompts
-match a reply against the localized titles it showed, the English titles, and the
-intent keyword catalogs (dialogs/locales/keywords) of the conversation language.
+botbuilder's ChoicePrompt and ConfirmPrompt know few cultures, so the bot's options
+match a reply against the localized titles it showed, every catalog's titles, and the
+intent keyword catalogs (dialogs/locales/keywords). The prompts that ask with these
+options, and read free text before re-prompting, are in dialogs/prompts.py.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs.choices import Choice
-from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerResult, TextPrompt
-from botbuilder.schema import ActionTypes, Activity, ActivityTypes, CardAction, SuggestedActions
+from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedActions
 
 from adapters.contracts import SUPPORTED_LANGUAGES
-from dialogs.i18n import LOCALES_DIR, gettext, has_catalog, outgoing, t, verbatim
+from dialogs.answers import NUMBER_WORDS, parse_rating  # noqa: F401 (re-exported: imported from here before)
+from dialogs.i18n import LOCALES_DIR, gettext, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
 from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize, word_pattern
 
@@ -69,8 +68,8 @@ def find_language(text: str, languages: Sequence[str]) -> str | None:
         return index[normalized]
     best: tuple[int, str] | None = None
     for name, code in index.items():
-        if len(name) < 3:
-            continue  # codes only match as the whole message
+        if len(name) < 3 and name.isascii():
+            continue  # codes only match as the whole message ("英語" is a name, "en" a code)
         if _contains(normalized, name) and (best is None or len(name) > best[0]):
             best = (len(name), code)
     return best[1] if best else None
@@ -116,12 +115,27 @@ def keyword_languages() -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Option:
-    """One choice: a stable value, its localized title, and intents that also select it."""
+    """One choice: a stable value, its localized title, and what else selects it.
+
+    `intents`: keyword intents that select it as the whole reply ("no" for "Done");
+    `answers`: answer-catalog lists (dialogs/answers.py) that select it inside a sentence
+    ("erase all of it" for "Delete my data"); `msgid`: the English source of the title,
+    so the prompt can show it again in another language and recognise it in every catalog.
+    """
 
     value: str
     title: str  # already localized (through t() or verbatim())
     synonyms: tuple[str, ...] = ()
     intents: tuple[Intent, ...] = ()
+    answers: tuple[str, ...] = ()
+    msgid: str = ""
+
+
+def option(
+    turn_context: TurnContext, value: str, msgid: str, *, answers: Iterable[str] = (), intents: Iterable[Intent] = ()
+) -> Option:
+    """An option titled by a catalog text (its msgid, in the conversation language)."""
+    return Option(value, t(turn_context, msgid), (msgid,), tuple(intents), tuple(answers), msgid)
 
 
 def suggested_actions(titles: Iterable[str]) -> SuggestedActions:
@@ -143,20 +157,20 @@ def match_option(
     normalized = normalize(text).strip(" .!?¡¿。！？")
     if not normalized:
         return None
-    for option in options:
-        names = {normalize(option.title), normalize(option.value), *(normalize(s) for s in option.synonyms)}
+    for choice in options:
+        names = {normalize(choice.title), normalize(choice.value), *(normalize(s) for s in choice.synonyms)}
         if normalized in names:
-            return option.value
-    for option in options:
-        if any(is_exactly(text, intent, languages) for intent in option.intents):
-            return option.value
+            return choice.value
+    for choice in options:
+        if any(is_exactly(text, intent, languages) for intent in choice.intents):
+            return choice.value
     return None
 
 
 def yes_no_options(turn_context: TurnContext) -> list[Option]:
     return [
-        Option("yes", t(turn_context, "Yes"), ("Yes",), (Intent.YES,)),
-        Option("no", t(turn_context, "No"), ("No",), (Intent.NO,)),
+        option(turn_context, "yes", N_("Yes"), answers=("yes",), intents=(Intent.YES,)),
+        option(turn_context, "no", N_("No"), answers=("no",), intents=(Intent.NO,)),
     ]
 
 
@@ -169,170 +183,6 @@ def language_options(turn_context: TurnContext, languages: Sequence[str], *, aut
         synonyms = (code, autonym(code), language_name(code, WORKING_LANGUAGE), language_name(code, user_language))
         options.append(Option(code, verbatim(turn_context, title), synonyms))
     return sorted(options, key=lambda option: option.title.casefold()) if not autonyms else options
-
-
-# --- prompts ---------------------------------------------------------------------------
-
-
-def choice_prompt_options(
-    turn_context: TurnContext, text: str, options: Sequence[Option], retry_text: str | None = None
-) -> PromptOptions:
-    """PromptOptions for `LocalizedChoicePrompt`: suggested actions, and the options to match."""
-    retry = retry_text or t(turn_context, "Please choose one of the options below.")
-    titles = [option.title for option in options]
-    return PromptOptions(
-        prompt=message_with_actions(text, titles),
-        retry_prompt=message_with_actions(retry, titles),
-        choices=[Choice(value=option.value, synonyms=[option.title, *option.synonyms]) for option in options],
-        validations={"intents": {option.value: [str(i) for i in option.intents] for option in options}},
-    )
-
-
-async def send_prompt(turn_context: TurnContext, options: PromptOptions, is_retry: bool) -> None:
-    """Send a stored prompt (or its retry) again, keeping it out of machine translation.
-
-    Prompts are built (and localized) on the turn that starts them; a retry or a reprompt
-    after "help" sends the stored activity on a later turn, where it must count as localized
-    again (languages without a catalog still go to the Translator).
-    """
-    activity = options.retry_prompt if is_retry and options.retry_prompt is not None else options.prompt
-    if activity is None:
-        return
-    if has_catalog(conversation_language(turn_context)):
-        keep = outgoing(turn_context)
-        if activity.text:
-            keep.localized.add(activity.text)
-        for action in activity.suggested_actions.actions if activity.suggested_actions else []:
-            keep.localized.add(action.title)
-    await turn_context.send_activity(activity)
-
-
-class LocalizedTextPrompt(TextPrompt):
-    """botbuilder's TextPrompt, whose reprompts stay in the user's language."""
-
-    async def on_prompt(
-        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
-    ) -> None:
-        await send_prompt(turn_context, options, is_retry)
-
-
-class LocalizedPrompt(Prompt):
-    """A prompt whose prompt and reprompts are sent in the user's language (see send_prompt)."""
-
-    async def on_prompt(
-        self, turn_context: TurnContext, state: dict, options: PromptOptions, is_retry: bool
-    ) -> None:
-        await send_prompt(turn_context, options, is_retry)
-
-
-class LocalizedChoicePrompt(LocalizedPrompt):
-    """A choice prompt that accepts a reply in any supported language; returns the option's value."""
-
-    async def on_recognize(
-        self, turn_context: TurnContext, state: dict, options: PromptOptions
-    ) -> PromptRecognizerResult:
-        result = PromptRecognizerResult()
-        activity = turn_context.activity
-        if activity.type != ActivityTypes.message or not activity.text:
-            return result
-        intents = (options.validations or {}).get("intents", {})
-        candidates = [
-            Option(
-                choice.value,
-                (choice.synonyms or [choice.value])[0],
-                tuple(choice.synonyms or ()),
-                tuple(Intent(name) for name in intents.get(choice.value, ())),
-            )
-            for choice in options.choices or []
-        ]
-        value = match_option(activity.text, candidates, recognition_languages(turn_context))
-        if value is None:
-            insights = get_insights(turn_context)
-            if insights is not None and insights.text != activity.text:
-                value = match_option(insights.text, candidates, recognition_languages(turn_context))
-        if value is not None:
-            result.succeeded = True
-            result.value = value
-        return result
-
-
-# --- ratings ---------------------------------------------------------------------------
-
-NUMBER_WORDS: dict[str, int] = {
-    # en, es, ar, ja: number words a user may type instead of a digit.
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-    "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5,
-    "واحد": 1, "اثنان": 2, "اثنين": 2, "ثلاثة": 3, "أربعة": 4, "اربعة": 4, "خمسة": 5,
-    "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-    "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5,
-    # Other catalog languages. Words that are also common short words elsewhere
-    # (Danish "en"/"to"/"fire", Dutch "een", Portuguese "um", Swedish "ett", Italian "hai")
-    # are left out: a digit always works.
-    "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5,
-    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "funf": 5,
-    "due": 2, "tre": 3, "quattro": 4, "cinque": 5,
-    "jedna": 1, "dva": 2, "tři": 3, "čtyři": 4, "pět": 5,
-    "ένα": 1, "δύο": 2, "τρία": 3, "τέσσερα": 4, "πέντε": 5,
-    "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5,
-    "אחת": 1, "שתיים": 2, "שלוש": 3, "ארבע": 4, "חמש": 5,
-    "एक": 1, "दो": 2, "तीन": 3, "चार": 4, "पाँच": 5, "पांच": 5,
-    "하나": 1, "둘": 2, "셋": 3, "넷": 4, "다섯": 5,
-    "twee": 2, "drie": 3, "vijf": 5,
-    "jeden": 1, "dwa": 2, "trzy": 3, "cztery": 4, "pięć": 5,
-    "dois": 2, "duas": 2, "três": 3, "quatro": 4,
-    "unu": 1, "doi": 2, "trei": 3, "patru": 4, "cinci": 5,
-    "один": 1, "два": 2, "три": 3, "четыре": 4, "пять": 5,
-    "två": 2, "fyra": 4, "fem": 5,
-    "bir": 1, "iki": 2, "üç": 3, "dört": 4, "beş": 5,
-    "чотири": 4, "п'ять": 5, "пʼять": 5,
-    "một": 1, "bốn": 4,
-    "两": 2,
-}
-
-
-def parse_rating(text: str) -> int | None:
-    """A number in the text (any script's digits, a number word, or stars), else None."""
-    cleaned = text.strip()
-    stars = cleaned.count("⭐") + cleaned.count("★")
-    if stars:
-        return stars
-    digits = "".join(str(unicodedata.decimal(char)) for char in cleaned if unicodedata.decimal(char, None) is not None)
-    if digits:
-        # A rating is a small number; a long digit run is not one (and int() refuses 4,300+ digits).
-        return int(digits) if len(digits) <= 6 else None
-    normalized = normalize(cleaned).strip(" .!?。！？")
-    words = _normalized_number_words()
-    for word in re.split(r"[\s/]+", normalized):
-        word = word.removesuffix("つ")
-        if word in words:
-            return words[word]
-    return words.get(normalized)
-
-
-@functools.cache
-def _normalized_number_words() -> dict[str, int]:
-    """NUMBER_WORDS as `normalize` writes them ("dört" -> "dort"), matching user text."""
-    return {normalize(word): value for word, value in NUMBER_WORDS.items()}
-
-
-class RatingPrompt(LocalizedPrompt):
-    """Asks for a 1-5 rating; reprompts, in the user's language, until it gets one."""
-
-    async def on_recognize(
-        self, turn_context: TurnContext, state: dict, options: PromptOptions
-    ) -> PromptRecognizerResult:
-        result = PromptRecognizerResult()
-        rating = parse_rating(turn_context.activity.text or "")
-        if rating is not None and 1 <= rating <= 5:
-            result.succeeded = True
-            result.value = rating
-        return result
-
-
-def rating_prompt_options(turn_context: TurnContext, text: str) -> PromptOptions:
-    titles = [verbatim(turn_context, str(n)) for n in range(1, 6)]
-    retry = t(turn_context, "Please answer with a number from 1 to 5.")
-    return PromptOptions(prompt=message_with_actions(text, titles), retry_prompt=message_with_actions(retry, titles))
 
 
 # --- the main menu ---------------------------------------------------------------------
@@ -362,13 +212,23 @@ def menu_titles(turn_context: TurnContext) -> list[str]:
     return [option.title for option in menu_options(turn_context)]
 
 
+# Buttons outside the menu that stand for a command: the way out a prompt offers after two misses.
+BACK_TO_MENU = N_("Back to the menu")
+BUTTONS: tuple[tuple[Intent, str], ...] = ((Intent.CANCEL, BACK_TO_MENU),)
+
+
 def menu_intent(turn_context: TurnContext, text: str) -> Intent | None:
-    """The menu entry a reply names exactly, in any language with a catalog (a clicked button)."""
+    """The menu entry (or command button) a reply names exactly, in any language with a catalog."""
     normalized = normalize(text).strip(" .!?¡¿。！？")
-    for intent, title in MENU:
+    for intent, title in (*MENU, *BUTTONS):
         if normalized in _title_forms(title):
             return intent
     return None
+
+
+def title_forms(title: str) -> frozenset[str]:
+    """A catalog title in English and in every language that ships a catalog, normalised."""
+    return _title_forms(title)
 
 
 @functools.cache
@@ -383,6 +243,24 @@ def _title_forms(title: str) -> frozenset[str]:
 @functools.cache
 def catalog_languages() -> tuple[str, ...]:
     return tuple(sorted(path.stem for path in LOCALES_DIR.glob("*.po")))
+
+
+def sentences(turn_context: TurnContext, parts: Sequence[str]) -> str:
+    """Several sentences as one paragraph (no spaces between them in Chinese and Japanese)."""
+    keep = outgoing(turn_context)
+    language = conversation_language(turn_context)
+    text = ("" if language in ("ja", "zh") else " ").join(part for part in parts if part)
+    if all(keep.keeps(part) for part in parts if part):
+        keep.localized.add(text)
+    return text
+
+
+def listing(turn_context: TurnContext, items: Sequence[str]) -> str:
+    """Items one after another, separated as the conversation language writes lists."""
+    separator = {"ja": "、", "zh": "、", "ar": "، "}.get(conversation_language(turn_context), ", ")
+    text = separator.join(items)
+    outgoing(turn_context).verbatim.add(text)
+    return text
 
 
 def join_lines(turn_context: TurnContext, lines: Sequence[str], *, bullets: bool = False) -> str:

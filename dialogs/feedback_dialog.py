@@ -2,7 +2,9 @@
 
 negative -> acknowledge, ask what went wrong, offer a person; positive -> thank, ask a
 1-5 rating; mixed, neutral or low confidence -> ask how the user feels and record the
-correction. A distress message at any step is handled by the safety override instead.
+correction. Every question reads free text (dialogs/prompts.py): "I am really upset about
+it" answers "how do you feel?", "four stars" or "muy bueno" (asked back) the rating. A
+distress message at any step is handled by the safety override instead.
 """
 
 from __future__ import annotations
@@ -11,25 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions
 
 from adapters.contracts import SentimentLabel
 from dialogs.cards import feedback_card
-from dialogs.choices import (
-    N_,
-    LocalizedChoicePrompt,
-    LocalizedTextPrompt,
-    Option,
-    RatingPrompt,
-    choice_prompt_options,
-    rating_prompt_options,
-    yes_no_options,
-)
+from dialogs.choices import N_, option, yes_no_options
 from dialogs.handoff_dialog import HandoffDialog
-from dialogs.i18n import t
 from dialogs.insights import get_insights
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
+from dialogs.prompts import ListeningPrompt, choice_prompt, rating_prompt, text_prompt, yes_no_prompt
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -45,9 +37,9 @@ class FeedbackDialog(InterruptibleDialog):
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(FeedbackDialog.__name__)
         self._state = bot_state
-        self.add_dialog(LocalizedTextPrompt("feedback.text"))
-        self.add_dialog(LocalizedChoicePrompt("feedback.choice"))
-        self.add_dialog(RatingPrompt("feedback.rating"))
+        self.add_dialog(ListeningPrompt("feedback.text"))
+        self.add_dialog(ListeningPrompt("feedback.choice"))
+        self.add_dialog(ListeningPrompt("feedback.rating"))
         self.add_dialog(HandoffDialog(bot_state))
         self.add_dialog(
             WaterfallDialog(
@@ -58,8 +50,9 @@ class FeedbackDialog(InterruptibleDialog):
         self.initial_dialog_id = "feedback.steps"
 
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:
-        prompt = t(step.context, "How was your experience? Tell me in your own words.")
-        return await step.prompt("feedback.text", PromptOptions(prompt=MessageFactory.text(prompt)))
+        # No acknowledgement here: the next step answers negative feedback with one of its own.
+        prompt = text_prompt(step.context, N_("How was your experience? Tell me in your own words."))
+        return await step.prompt("feedback.text", prompt)
 
     async def _classify(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
@@ -76,13 +69,14 @@ class FeedbackDialog(InterruptibleDialog):
             return await step.next(str(sentiment.label))
         step.values["confirming"] = True
         record_action(context, "feedback_confirm")
-        text = t(context, "I'm not sure I read that right. How do you feel overall?")
         options = [
-            Option(POSITIVE, t(context, "Mostly positive"), ("Mostly positive",)),
-            Option(NEGATIVE, t(context, "Mostly negative"), ("Mostly negative",)),
-            Option(MIXED, t(context, "A bit of both"), ("A bit of both",)),
+            option(context, POSITIVE, N_("Mostly positive"), answers=(POSITIVE,)),
+            option(context, NEGATIVE, N_("Mostly negative"), answers=(NEGATIVE,)),
+            option(context, MIXED, N_("A bit of both"), answers=(MIXED,)),
         ]
-        return await step.prompt("feedback.choice", choice_prompt_options(context, text, options))
+        question = N_("I'm not sure I read that right. How do you feel overall?")
+        return await step.prompt("feedback.choice", choice_prompt(context, question, options, feelings=True,
+                                                                  acknowledge=False, best="feeling"))
 
     async def _branch(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
@@ -93,14 +87,14 @@ class FeedbackDialog(InterruptibleDialog):
             await self._record_correction(step, feeling)
         if feeling == POSITIVE:
             record_action(context, "feedback_positive")
-            text = t(context, "Thank you, I'm glad to hear it! How would you rate your experience from 1 to 5?")
-            return await step.prompt("feedback.rating", rating_prompt_options(context, text))
+            question = N_("Thank you, I'm glad to hear it! How would you rate your experience from 1 to 5?")
+            return await step.prompt("feedback.rating", rating_prompt(context, question))
         if feeling == NEGATIVE:
             record_action(context, "feedback_negative")
-            text = t(context, "I'm sorry it didn't go well, and thank you for telling me. What went wrong?")
+            question = N_("I'm sorry it didn't go well, and thank you for telling me. What went wrong?")
         else:
-            text = t(context, "Thanks for being honest. What could have been better?")
-        return await step.prompt("feedback.text", PromptOptions(prompt=MessageFactory.text(text)))
+            question = N_("Thanks for being honest. What could have been better?")
+        return await step.prompt("feedback.text", text_prompt(context, question, acknowledge=True))
 
     async def _follow_up(self, step: WaterfallStepContext) -> DialogTurnResult:
         summary = step.values["summary"]
@@ -109,9 +103,9 @@ class FeedbackDialog(InterruptibleDialog):
             return await step.next(None)
         summary["details"] = step.result
         if summary["feeling"] == NEGATIVE:
-            text = t(step.context, "Would you like me to bring in a person to help with this?")
-            return await step.prompt("feedback.choice", choice_prompt_options(step.context, text,
-                                                                              yes_no_options(step.context)))
+            question = N_("Would you like me to bring in a person to help with this?")
+            return await step.prompt("feedback.choice", yes_no_prompt(step.context, question,
+                                                                      yes_no_options(step.context)))
         return await step.next(None)
 
     async def _offer_handoff(self, step: WaterfallStepContext) -> DialogTurnResult:

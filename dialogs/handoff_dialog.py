@@ -16,7 +16,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from dialogs.i18n import t
 from dialogs.insights import conversation_language, get_insights
-from dialogs.why_dialog import insights_summary, record_action
+from dialogs.why_dialog import fingerprint, insights_summary, record_action, said_last
 
 if TYPE_CHECKING:
     from bot.state import BotState
@@ -80,6 +80,9 @@ class HandoffDialog(ComponentDialog):
             "repeat yourself. A person will reply here as soon as one is available; until then you can keep "
             "writing to me.",
         )
+        if said_last(profile, text):  # asked again right away: say it in other words
+            text = t(context, "I've already asked for a person, and I've passed on what you just wrote too. "
+                              "They'll reply here as soon as they can.")
         await context.send_activity(MessageFactory.text(text))
-        record_action(context, "handoff")
+        record_action(context, "handoff", said=fingerprint(text))
         return await step.end_dialog(summary)

@@ -5,7 +5,9 @@ supportive reply, crisis-line guidance and a handoff offer (never read as feedba
 a reply that is exactly "help", "cancel", "start over" or "talk to a person" (in any
 supported language) is handled as such, and one that is exactly another feature's
 command or button (say "Privacy" while choosing a language) switches to that feature. Longer texts that merely contain those words
-are answers, not commands, so "cancel my order, it's broken" stays feedback.
+are answers, not commands, so "cancel my order, it's broken" stays feedback. A prompt
+(dialogs/prompts.py) that finds a request for help or a person inside a longer reply
+("can I talk to a real person about this") hands it here, and it is acted on the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dialogs.choices import (
 from dialogs.i18n import t
 from dialogs.insights import get_insights
 from dialogs.intents import Intent, is_exactly
+from dialogs.prompts import REQUEST_KEY
 from dialogs.why_dialog import record_action
 
 # What a finished (or interrupted) child dialog asks the main dialog to do next.
@@ -120,7 +123,11 @@ class InterruptibleDialog(ComponentDialog):
         result = await self.interrupt(inner_dc)
         if result is not None:
             return result
-        return await super().on_continue_dialog(inner_dc)
+        result = await super().on_continue_dialog(inner_dc)
+        request = inner_dc.context.turn_state.pop(REQUEST_KEY, None)
+        if request is not None:  # asked for inside a longer reply to a prompt
+            return await self.act_on(inner_dc, Intent(request))
+        return result
 
     async def interrupt(self, inner_dc: DialogContext) -> DialogTurnResult | None:
         context = inner_dc.context
@@ -131,17 +138,28 @@ class InterruptibleDialog(ComponentDialog):
             await send_safety_reply(context)
             await inner_dc.cancel_all_dialogs()
             return DialogTurnResult(DialogTurnStatus.Complete, {"interrupted": "safety"})
-        if is_command(context, Intent.CANCEL):
+        for intent in (Intent.CANCEL, Intent.START_OVER, Intent.HELP, Intent.HANDOFF):
+            if is_command(context, intent):
+                return await self.act_on(inner_dc, intent)
+        for intent in SWITCHES:
+            if intent is not self.INTENT and is_command(context, intent):
+                return await self.act_on(inner_dc, intent)
+        return None
+
+    async def act_on(self, inner_dc: DialogContext, intent: Intent) -> DialogTurnResult:
+        """Cancel, start over, help (then the question again), a person, or another feature."""
+        context = inner_dc.context
+        if intent is Intent.CANCEL:
             await inner_dc.cancel_all_dialogs()
             await send_menu(context, t(context, "Okay, I've cancelled that. What would you like to do next?"))
             record_action(context, "cancel")
             return DialogTurnResult(DialogTurnStatus.Complete, {"interrupted": "cancel"})
-        if is_command(context, Intent.START_OVER):
+        if intent is Intent.START_OVER:
             await inner_dc.cancel_all_dialogs()
             await send_menu(context, t(context, "Let's start over. What would you like to do?"))
             record_action(context, "start_over")
             return DialogTurnResult(DialogTurnStatus.Complete, {"interrupted": "start_over"})
-        if is_command(context, Intent.HELP):
+        if intent is Intent.HELP:
             task = t(context, self.TASK)
             note = t(
                 context,
@@ -152,11 +170,7 @@ class InterruptibleDialog(ComponentDialog):
             record_action(context, "help")
             await inner_dc.reprompt_dialog()
             return DialogTurnResult(DialogTurnStatus.Waiting)
-        if is_command(context, Intent.HANDOFF):
-            await inner_dc.cancel_all_dialogs()
+        await inner_dc.cancel_all_dialogs()
+        if intent is Intent.HANDOFF:
             return DialogTurnResult(DialogTurnStatus.Complete, {"next": NEXT_HANDOFF})
-        for intent in SWITCHES:
-            if intent is not self.INTENT and is_command(context, intent):
-                await inner_dc.cancel_all_dialogs()
-                return DialogTurnResult(DialogTurnStatus.Complete, {"next": str(intent)})
-        return None
+        return DialogTurnResult(DialogTurnStatus.Complete, {"next": str(intent)})

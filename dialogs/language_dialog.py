@@ -1,7 +1,9 @@
 """Show and change the conversation language, and the ask-once prompt when detection is unsure.
 
 An explicit choice (here, a one-shot "speak Spanish", or the setLanguage event) always
-wins over detection: it sets ConversationProfile.language_explicit.
+wins over detection: it sets ConversationProfile.language_explicit. The questions read a
+language named in a sentence ("I'd like to switch to Spanish please"); after two misses
+the bot keeps the language it speaks and says so (dialogs/prompts.py).
 """
 
 from __future__ import annotations
@@ -13,20 +15,19 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 
 from dialogs.choices import (
     N_,
-    LocalizedChoicePrompt,
-    Option,
     autonym,
-    choice_prompt_options,
     find_language,
     language_name,
     language_options,
     menu_titles,
     message_with_actions,
+    option,
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import LANGUAGE_KEY, conversation_language, get_insights
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
+from dialogs.prompts import ListeningPrompt, choice_prompt, moved_on
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class LanguageDialog(InterruptibleDialog):
         super().__init__(LanguageDialog.__name__)
         self._state = bot_state
         self._languages = languages
-        self.add_dialog(LocalizedChoicePrompt("language.choice"))
+        self.add_dialog(ListeningPrompt("language.choice"))
         self.add_dialog(WaterfallDialog("language.steps", [self._ask, self._other, self._apply]))
         self.initial_dialog_id = "language.steps"
 
@@ -74,30 +75,35 @@ class LanguageDialog(InterruptibleDialog):
             record_action(context, "language_asked")
             candidates = self._candidates(context)
             choices = language_options(context, candidates, autonyms=True)
-            choices.append(Option(OTHER, t(context, "Another language"), ("Another language",)))
-            text = t(context, "I'm not sure which language you are writing in. Which one should I use?")
-            return await step.prompt("language.choice", choice_prompt_options(context, text, choices))
+            choices.append(option(context, OTHER, N_("Another language"), answers=(OTHER,)))
+            question = N_("I'm not sure which language you are writing in. Which one should I use?")
+            return await step.prompt("language.choice", choice_prompt(context, question, choices,
+                                                                      languages="autonyms", detect=True, best="keep"))
         named = find_language(options.get("text", ""), self._languages)
         if named:
             return await step.next(named)
         current = conversation_language(context)
         record_action(context, "language_shown")
-        text = t(context, "We are speaking {language}. Which language would you like?",
-                 language=verbatim(context, language_name(current, current)))
-        return await step.prompt("language.choice", self._all(context, text))
+        question = N_("We are speaking {language}. Which language would you like?")
+        return await step.prompt("language.choice", self._all(context, question,
+                                                              language=verbatim(context, language_name(current, current))))
 
     async def _other(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if moved_on(step.context):  # the prompt kept the language after two misses, and said so
+            return await step.end_dialog(None)
         if step.result == OTHER:
-            text = t(step.context, "Which language would you like?")
-            return await step.prompt("language.choice", self._all(step.context, text))
+            return await step.prompt("language.choice", self._all(step.context, N_("Which language would you like?")))
         return await step.next(step.result)
 
     async def _apply(self, step: WaterfallStepContext) -> DialogTurnResult:
+        if moved_on(step.context):
+            return await step.end_dialog(None)
         await set_language(step.context, self._state, step.result)
         return await step.end_dialog(step.result)
 
-    def _all(self, context: TurnContext, text: str):
-        return choice_prompt_options(context, text, language_options(context, self._languages))
+    def _all(self, context: TurnContext, question: str, **params: str):
+        options = language_options(context, self._languages)
+        return choice_prompt(context, question, options, params=params, languages="names", best="keep")
 
     def _candidates(self, context: TurnContext) -> list[str]:
         """The likely languages: the guess, the engine's alternatives, then the working language."""

@@ -44,7 +44,15 @@ from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safet
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog, data_was_deleted
 from dialogs.translate_dialog import TranslateDialog
-from dialogs.why_dialog import DECISIONS, WhyDialog, label_text, record_action, recorded_action
+from dialogs.why_dialog import (
+    DECISIONS,
+    WhyDialog,
+    fingerprint,
+    label_text,
+    record_action,
+    recorded_action,
+    said_last,
+)
 
 if TYPE_CHECKING:
     from bot.state import BotState
@@ -166,13 +174,22 @@ class MainDialog(ComponentDialog):
             if intent is Intent.HANDOFF and profile.last_action == CHECKIN_ACTION:
                 options["reason"] = "check-in"  # tells the person this came after a run of heavy messages
             return await step.begin_dialog(FEATURES[intent], options)
+        # Help, cancel and the reading of an unrecognised message would say the same thing when
+        # asked twice in a row: the second time they say it in other words (see `said_last`).
         if intent is Intent.HELP:
-            await context.send_activity(message_with_actions(help_text(context), menu_titles(context)))
-            record_action(context, "help")
+            text = help_text(context)
+            if said_last(profile, text):
+                text = t(context, "That's everything I can do for now: tap one below, or tell me in your own words "
+                                  "what you need.")
+            await context.send_activity(message_with_actions(text, menu_titles(context)))
+            record_action(context, "help", said=fingerprint(text))
             return await step.end_dialog()
         if intent in (Intent.CANCEL, Intent.START_OVER):
-            await send_menu(context, t(context, "There's nothing to cancel. What would you like to do?"))
-            record_action(context, str(intent))
+            text = t(context, "There's nothing to cancel. What would you like to do?")
+            if said_last(profile, text):
+                text = t(context, "Okay. What would you like to do next?")
+            await send_menu(context, text)
+            record_action(context, str(intent), said=fingerprint(text))
             return await step.end_dialog()
         if intent is Intent.NO and offered:
             await send_menu(context, t(context, "Okay. I'm here whenever you want to talk, and you can ask "
@@ -184,7 +201,7 @@ class MainDialog(ComponentDialog):
             and not profile.language_explicit and not profile.language_asked
         ):
             return await step.begin_dialog(LanguageDialog.__name__, {"mode": "confirm"})
-        await self._reflect(context, insights)
+        await self._reflect(context, insights, profile)
         return await step.end_dialog()
 
     async def _after(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -216,7 +233,7 @@ class MainDialog(ComponentDialog):
             return {"reason": "user request"}
         return {}
 
-    async def _reflect(self, context: TurnContext, insights: TurnInsights | None) -> None:
+    async def _reflect(self, context: TurnContext, insights: TurnInsights | None, profile: Any) -> None:
         """A friendly reply that says briefly how the message read, then the menu."""
         lines: list[str] = []
         if insights is not None and not insights.analysis_enabled:
@@ -250,6 +267,8 @@ class MainDialog(ComponentDialog):
                 name = verbatim(context, language_name(insights.user_language, user_language))
                 lines.append(t(context, "Conversation language: {language}, {reason}.", language=name,
                                reason=t(context, DECISIONS[str(insights.language_decision)])))
-        lines.append(t(context, "Here is what I can do:"))
-        await context.send_activity(message_with_actions(join_lines(context, lines), menu_titles(context)))
-        record_action(context, "menu")
+        text = join_lines(context, [*lines, t(context, "Here is what I can do:")])
+        if said_last(profile, text):  # the same reading twice in a row: end it differently
+            text = join_lines(context, [*lines, t(context, "Pick anything below, or tell me more.")])
+        await context.send_activity(message_with_actions(text, menu_titles(context)))
+        record_action(context, "menu", said=fingerprint(text))

@@ -1,7 +1,9 @@
 """Privacy: what the bot stores about the user, opting out of (and back into) analysis, deleting it all.
 
 After an opt-out the pipeline sends no text to any engine; only the local distress
-check still runs, and nothing leaves the bot. Deletion asks for confirmation first.
+check still runs, and nothing leaves the bot. Deletion asks for confirmation first. The
+menu reads requests in the user's words ("yes, erase all of it" deletes, "die Analyse
+bitte ausschalten" opts out; dialogs/prompts.py).
 """
 
 from __future__ import annotations
@@ -13,19 +15,18 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 
 from dialogs.choices import (
     N_,
-    LocalizedChoicePrompt,
-    Option,
-    choice_prompt_options,
     join_lines,
     language_name,
     menu_titles,
     message_with_actions,
+    option,
     yes_no_options,
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import conversation_language
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
+from dialogs.prompts import ListeningPrompt, choice_prompt, yes_no_prompt
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class PrivacyDialog(InterruptibleDialog):
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(PrivacyDialog.__name__)
         self._state = bot_state
-        self.add_dialog(LocalizedChoicePrompt("privacy.choice"))
+        self.add_dialog(ListeningPrompt("privacy.choice"))
         self.add_dialog(WaterfallDialog("privacy.steps", [self._show, self._act, self._delete]))
         self.initial_dialog_id = "privacy.steps"
 
@@ -73,16 +74,15 @@ class PrivacyDialog(InterruptibleDialog):
         await context.send_activity(MessageFactory.text(text))
         record_action(context, "privacy")
         if user.analysis_opt_out:
-            toggle = Option(OPT_IN, t(context, "Turn analysis back on"), ("Turn analysis back on",))
+            toggle = option(context, OPT_IN, N_("Turn analysis back on"), answers=(OPT_IN,))
         else:
-            toggle = Option(OPT_OUT, t(context, "Opt out of analysis"), ("Opt out of analysis", "opt out"))
+            toggle = option(context, OPT_OUT, N_("Opt out of analysis"), answers=(OPT_OUT,))
         options = [
             toggle,
-            Option(DELETE, t(context, "Delete my data"), ("Delete my data",)),
-            Option(DONE, t(context, "Done"), ("Done",), (Intent.NO,)),
+            option(context, DELETE, N_("Delete my data"), answers=(DELETE,)),
+            option(context, DONE, N_("Done"), answers=(DONE,), intents=(Intent.NO,)),
         ]
-        prompt = t(context, "What would you like to do?")
-        return await step.prompt("privacy.choice", choice_prompt_options(context, prompt, options))
+        return await step.prompt("privacy.choice", choice_prompt(context, N_("What would you like to do?"), options))
 
     async def _act(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
@@ -103,10 +103,9 @@ class PrivacyDialog(InterruptibleDialog):
             await context.send_activity(message_with_actions(text, menu_titles(context)))
             return await step.end_dialog(choice)
         if choice == DELETE:
-            text = t(context, "This deletes your profile, your feedback and this conversation's history, "
-                              "and cannot be undone. Delete everything?")
-            return await step.prompt("privacy.choice", choice_prompt_options(context, text,
-                                                                             yes_no_options(context)))
+            question = N_("This deletes your profile, your feedback and this conversation's history, "
+                          "and cannot be undone. Delete everything?")
+            return await step.prompt("privacy.choice", yes_no_prompt(context, question, yes_no_options(context)))
         await context.send_activity(message_with_actions(t(context, "Okay. What would you like to do next?"),
                                                          menu_titles(context)))
         return await step.end_dialog(choice)

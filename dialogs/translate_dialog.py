@@ -11,22 +11,20 @@ from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
-from botbuilder.dialogs.prompts import PromptOptions
 
 from dialogs.choices import (
     N_,
-    LocalizedChoicePrompt,
-    LocalizedTextPrompt,
-    choice_prompt_options,
     find_language,
     join_lines,
     language_name,
     language_options,
+    menu_intent,
 )
 from dialogs.i18n import t, verbatim
 from dialogs.insights import conversation_language, get_insights, get_services
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
+from dialogs.prompts import ListeningPrompt, choice_prompt, text_prompt
 from dialogs.why_dialog import record_action
 
 # Verb at the start, then the text, then a connector and the language name.
@@ -96,19 +94,23 @@ class TranslateDialog(InterruptibleDialog):
     def __init__(self, languages: tuple[str, ...]) -> None:
         super().__init__(TranslateDialog.__name__)
         self._languages = languages
-        self.add_dialog(LocalizedTextPrompt("translate.text"))
-        self.add_dialog(LocalizedChoicePrompt("translate.target"))
+        self.add_dialog(ListeningPrompt("translate.text"))
+        self.add_dialog(ListeningPrompt("translate.target"))
         self.add_dialog(WaterfallDialog("translate.steps", [self._ask_text, self._ask_target, self._translate]))
         self.initial_dialog_id = "translate.steps"
 
     async def _ask_text(self, step: WaterfallStepContext) -> DialogTurnResult:
-        request = parse_request((step.options or {}).get("text", ""), self._languages)
+        message = (step.options or {}).get("text", "")
+        # A tapped button ("翻訳する") is not a one-shot request to translate "する".
+        is_button = menu_intent(step.context, message) is Intent.TRANSLATE
+        request = TranslateRequest(None, None) if is_button else parse_request(message, self._languages)
         step.values["target"] = request.target
         step.values["source"] = None
         if request.text:
             return await step.next(request.text)
-        prompt = t(step.context, "What would you like me to translate?")
-        return await step.prompt("translate.text", PromptOptions(prompt=MessageFactory.text(prompt)))
+        # The text to translate is content, not the user's feelings: no acknowledgement.
+        prompt = text_prompt(step.context, N_("What would you like me to translate?"))
+        return await step.prompt("translate.text", prompt)
 
     async def _ask_target(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context
@@ -119,9 +121,9 @@ class TranslateDialog(InterruptibleDialog):
                 step.values["source"] = insights.language.language
         if step.values["target"]:
             return await step.next(step.values["target"])
-        text = t(context, "Into which language?")
         choices = language_options(context, self._languages)
-        return await step.prompt("translate.target", choice_prompt_options(context, text, choices))
+        return await step.prompt("translate.target", choice_prompt(context, N_("Into which language?"), choices,
+                                                                   languages="names"))
 
     async def _translate(self, step: WaterfallStepContext) -> DialogTurnResult:
         context = step.context

@@ -6,6 +6,7 @@ ConversationProfile.last_insights, and the record of what the bot did on a turn.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -94,6 +95,17 @@ def record_action(turn_context: TurnContext, action: str, **params: Any) -> None
 
 def recorded_action(turn_context: TurnContext) -> dict[str, Any] | None:
     return turn_context.turn_state.get(ACTION_KEY)
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of a text the bot sent, kept (instead of the text) to avoid saying it twice in a row."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:16]
+
+
+def said_last(profile: Any, text: str) -> bool:
+    """True when the last turn ended by sending this very text (recorded as `said=fingerprint(text)`)."""
+    params = profile.last_insights.get("action_params", {}) if profile.last_insights else {}
+    return params.get("said") == fingerprint(text)
 
 
 def label_text(turn_context: TurnContext, label: str) -> str:
@@ -251,8 +263,14 @@ class WhyDialog(ComponentDialog):
             await context.send_activity(MessageFactory.text(t(context, "There is no earlier message to explain yet.")))
             return await step.end_dialog()
         params = profile.last_insights.get("action_params", {})
-        header = t(context, "Here is how I handled your last message:")
         lines = explain(context, profile.last_insights, profile.last_action, params)
+        header = t(context, "Here is how I handled your last message:")
         text = join_lines(context, [header, join_lines(context, lines, bullets=True)])
+        # Asked again right away, the same explanation opens differently (never the same text twice
+        # in a row). The digest lives in last_insights, which the next turn that is not a "why" replaces.
+        if profile.last_insights.get("explained") == fingerprint(text):
+            header = t(context, "As I said, here is how I handled your last message:")
+            text = join_lines(context, [header, join_lines(context, lines, bullets=True)])
+        profile.last_insights["explained"] = fingerprint(text)
         await context.send_activity(MessageFactory.text(text))
         return await step.end_dialog()

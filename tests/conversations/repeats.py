@@ -2,7 +2,8 @@
 
 A re-prompt that repeats the previous message word for word is the sign of a prompt
 loop (the user wrote something, the bot did not listen); so is any other message sent
-twice in a row. Only message texts count; a card or an event in between breaks the run.
+twice in a row. Only messages count: a card in between breaks the run, an event (which
+the user does not see) or a typing indicator does not.
 """
 
 from __future__ import annotations
@@ -46,8 +47,7 @@ class RepeatWatch:
         """Feed one turn's replies (JSON activities); the repeats they add."""
         found: list[Repeat] = []
         for activity in replies:
-            kind = activity.get("type")
-            if kind in ("typing", "trace"):
+            if activity.get("type") != "message":
                 continue
             key = message_key(activity)
             if key is not None and key == self._last:

@@ -40,10 +40,11 @@ async def test_the_bot_never_sends_the_same_text_twice_in_a_row(conversation: Co
     assert repeats_in(outcome.turns) == []
 
 
-def test_the_watch_sees_a_repeat_across_turns_and_not_across_a_card() -> None:
+def test_the_watch_sees_a_repeat_across_turns_and_events_but_not_across_a_card() -> None:
     watch = RepeatWatch()
     assert watch.see([{"type": "message", "text": "Pick one."}]) == []
-    assert [str(r) for r in watch.see([{"type": "typing"}, {"type": "message", "text": "Pick  one."}], "hm")] == [
+    replies = [{"type": "typing"}, {"type": "event", "name": "x"}, {"type": "message", "text": "Pick  one."}]
+    assert [str(r) for r in watch.see(replies, "hm")] == [
         "the bot sent 'Pick one.' twice in a row after the user said 'hm'"
     ]
     watch.see([{"type": "message", "attachments": [{"contentType": "card"}]}])

@@ -25,12 +25,23 @@ async def test_rating_reprompts_in_spanish_and_accepts_number_words(chat: Chat) 
     await chat.say("Dar mi opinión")
     chat.fakes.sentiment.script("me encanta, es genial", label="positive", score=0.95)
     await chat.say("me encanta, es genial")
-    retry = await chat.say("seis")
-    assert retry.texts[0] == "Responde con un número del 1 al 5, por favor." and untranslated(retry)
-    retry = await chat.say("no sé")
-    assert retry.texts[0] == "Responde con un número del 1 al 5, por favor."
+    retry = await chat.say("7")  # off the scale: the bot says so, in Spanish, and what it needs
+    assert retry.texts[0].startswith("7 no está en la escala. Dame un número del 1 al 5") and untranslated(retry)
     done = await chat.say("cuatro")
     assert "4 / 5" in done.card_text and "Tu opinión" in done.card_text and untranslated(done)
+
+
+async def test_two_misses_in_the_rating_prompt_move_on_without_a_rating(chat: Chat) -> None:
+    await start_in(chat, "es")
+    await chat.say("Dar mi opinión")
+    chat.fakes.sentiment.script("me encanta, es genial", label="positive", score=0.95)
+    await chat.say("me encanta, es genial")
+    first = await chat.say("7")
+    second = await chat.say("ni idea")
+    assert second.texts[0] == "Dejemos la valoración; gracias de todos modos." != first.texts[0]
+    assert "Tu opinión" in second.card_text and "/ 5" not in second.card_text and untranslated(second)
+    _, user = await chat.profiles()
+    assert user.feedback[-1]["rating"] is None
 
 
 async def test_rating_accepts_arabic_indic_digits(chat: Chat) -> None:
@@ -51,9 +62,7 @@ async def test_negative_feedback_asks_what_went_wrong_and_offers_a_person(chat: 
     offer = await chat.say("It answered in the wrong language twice")
     assert offer.texts[0] == "Would you like me to bring in a person to help with this?"
     assert offer.actions == ["Yes", "No"]
-    handed = await chat.say("yes please")  # not an option: reprompt
-    assert handed.texts[0] == "Please choose one of the options below."
-    handed = await chat.say("Yes")
+    handed = await chat.say("yes please")  # a yes said in a sentence is a yes
     [event] = handed.events
     assert event.name == "handoff.initiate"
     assert event.value["summary"]["feedback"]["details"] == "It answered in the wrong language twice"
