@@ -17,6 +17,7 @@ from bot.showcase_bot import ShowcaseBot
 from bot.state import BotState
 from bot.teams_mentions import MentionMiddleware
 from tests.conftest import FAKE_ONLY
+from tests.conversations.repeats import RepeatWatch
 
 LANGUAGES = ("en", "es", "ar", "ja", "fr", "de")
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -86,7 +87,12 @@ class Replies:
 
 @dataclass
 class Chat:
-    """One conversation with the bot: `await chat.say("hola")` returns the bot's replies."""
+    """One conversation with the bot: `await chat.say("hola")` returns the bot's replies.
+
+    Every reply is checked as it arrives: the bot never sends the same text twice in a row
+    (tests/conversations/repeats.py); `allow_repeats=True` turns the check off for a test
+    that needs to.
+    """
 
     adapter: TestAdapter
     fakes: FakeEngines
@@ -94,6 +100,8 @@ class Chat:
     storage: MemoryStorage
     bot: ShowcaseBot
     history: list[Replies] = field(default_factory=list)
+    repeats: RepeatWatch = field(default_factory=RepeatWatch)
+    allow_repeats: bool = False
 
     async def say(self, text: str, **fields: Any) -> Replies:
         return await self.send(Activity(type=ActivityTypes.message, text=text, **fields))
@@ -104,6 +112,8 @@ class Chat:
         replies = Replies(list(self.adapter.activity_buffer))
         self.adapter.activity_buffer.clear()
         self.history.append(replies)
+        found = self.repeats.see([reply.serialize() for reply in replies.activities], user=activity.text or "")
+        assert self.allow_repeats or not found, "; ".join(str(repeat) for repeat in found)
         return replies
 
     async def profiles(self) -> tuple[Any, Any]:
