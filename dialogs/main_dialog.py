@@ -28,18 +28,20 @@ from adapters.contracts import SentimentLabel
 from dialogs.analyze_dialog import AnalyzeDialog, one_shot_text
 from dialogs.checkin import CHECKIN_ACTION, CheckinPolicy, Streak, next_streak, send_checkin
 from dialogs.choices import (
+    BACK_TO_MENU,
     join_lines,
     language_name,
     menu_intent,
     menu_titles,
     message_with_actions,
     recognition_languages,
+    title_forms,
 )
 from dialogs.feedback_dialog import FeedbackDialog
 from dialogs.handoff_dialog import HandoffDialog
 from dialogs.i18n import t, verbatim
 from dialogs.insights import LanguageDecision, TurnInsights, conversation_language, get_insights
-from dialogs.intents import Intent, phrase_intent, recognize
+from dialogs.intents import Intent, normalize, phrase_intent, recognize
 from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safety_reply
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog, data_was_deleted
@@ -186,7 +188,8 @@ class MainDialog(ComponentDialog):
             return await step.end_dialog()
         if intent in (Intent.CANCEL, Intent.START_OVER):
             text = t(context, "There's nothing to cancel. What would you like to do?")
-            if said_last(profile, text):
+            back = normalize(activity.text or "").strip(" .!?¡¿。！？") in title_forms(BACK_TO_MENU)
+            if said_last(profile, text) or back:  # "Back to the menu" tapped after the flow ended
                 text = t(context, "Okay. What would you like to do next?")
             await send_menu(context, text)
             record_action(context, str(intent), said=fingerprint(text))

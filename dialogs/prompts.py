@@ -40,6 +40,7 @@ from dialogs.choices import (
     find_language,
     language_name,
     listing,
+    menu_intent,
     menu_titles,
     message_with_actions,
     recognition_languages,
@@ -277,11 +278,17 @@ class Reading:
     off_scale: int | None = None  # a number outside 1-5 in a rating prompt
     declined: bool = False  # "no" to the reading the bot asked back
     best: Any = None  # what to move on with after two misses
+    button: bool = False  # the reply is exactly a menu button (the feature already under way)
 
 
 def read_reply(turn_context: TurnContext, spec: Mapping[str, Any], state: Mapping[str, Any]) -> Reading:
     """Options, then intents, then the turn's insights (see the module docstring)."""
     texts = _texts(turn_context)
+    if texts and menu_intent(turn_context, texts[0]) is not None and _exact(turn_context, spec.get("options", []),
+                                                                           texts[0]) is None:
+        # Another feature's button interrupts before the prompt sees it (dialogs/interruptible.py):
+        # this one is the button of the feature already under way ("Give feedback" while giving it).
+        return Reading(button=True)
     if spec["kind"] == TEXT:
         text = (turn_context.activity.text or "").strip()
         return Reading(text, found=True) if text else Reading()
@@ -580,6 +587,11 @@ class ListeningPrompt(Prompt):
         if reading.declined:
             state["pending"] = None
             text = t(context, "Okay. Which number from 1 to 5 would you give it?")
+            await _send(context, state, message_with_actions(text, _titles(context, spec)))
+            return Dialog.end_of_turn
+        if reading.button and not state.get("button"):
+            state["button"] = True
+            text = sentences(context, [t(context, "We're already on it."), _question(context, spec)])
             await _send(context, state, message_with_actions(text, _titles(context, spec)))
             return Dialog.end_of_turn
         state["misses"] = state.get("misses", 0) + 1

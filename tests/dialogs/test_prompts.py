@@ -152,3 +152,17 @@ async def test_the_japanese_translate_button_asks_what_to_translate(chat: Chat) 
     await start_in(chat, "ja")
     replies = await chat.say("翻訳する")
     assert replies.texts == ["何を翻訳しますか？"]
+
+
+async def test_the_button_of_the_feature_under_way_is_not_taken_as_an_answer(chat: Chat) -> None:
+    await chat.say("Give feedback")
+    replies = await chat.say("Give feedback")
+    assert replies.texts == ["We're already on it. How was your experience? Tell me in your own words."]
+    chat.fakes.sentiment.script("It was slow", label="negative", score=0.9)
+    answered = await chat.say("It was slow")
+    assert answered.texts[0].startswith("I'm sorry it didn't go well")
+
+
+async def test_back_to_the_menu_after_the_flow_ended_shows_the_menu(chat: Chat) -> None:
+    replies = await chat.say("Back to the menu")
+    assert replies.texts == ["Okay. What would you like to do next?"] and "Give feedback" in replies.actions
