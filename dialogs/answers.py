@@ -178,11 +178,25 @@ def _negated(normalized: str, hit: Hit, negating: frozenset[str], unspaced: tupl
     before = _CLAUSE_END.split(normalized[max(0, hit.start - _WINDOW): hit.start])[-1]
     after = _CLAUSE_END.split(normalized[hit.end: hit.end + _WINDOW])[0]
     if unspaced and (is_unspaced(normalized[hit.start: hit.end]) or is_unspaced(before[-3:] + after[:4])):
-        window = before[-3:] + "|" + after[:5]
-        if any(word in window for word in unspaced):
+        if any(word in _unspaced_window(normalized[hit.start: hit.end], before, after) for word in unspaced):
             return True
     tokens = [token.strip("\"'“”«»()[]") for token in before.split()[-3:] + after.split()[:2]]
     return any(token in negating or token.endswith("n't") for token in tokens if token)
+
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def _unspaced_window(match: str, before: str, after: str) -> str:
+    """Where a negation of a word without spaces stands: Japanese negates after the verb
+    ("消さないで"; a prefix like 不 sits right before), Chinese before it ("不要删除"), Korean
+    both ("안 지워", "지우지 마")."""
+    if _KANA.search(match + before[-2:] + after[:2]):
+        return before[-1:] + "|" + after[:5]
+    if _HANGUL.search(match):
+        return before[-3:] + "|" + after[:5]
+    return before[-2:] + "|" + after[:2]
 
 
 def starts_with(text: str, languages: Sequence[str], key: str, extra: Iterable[str] = ()) -> bool:

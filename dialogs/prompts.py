@@ -528,7 +528,9 @@ def _rating_from_words(texts: Sequence[str], languages: tuple[str, ...]) -> int 
 
 
 def feeling_to_acknowledge(turn_context: TurnContext) -> str:
-    """"feeling" when the reply names a strong feeling, "negative" when it reads strongly negative, else ""."""
+    """"feeling" when the reply names a strong feeling ("furious", "so alone", "enttäuscht"),
+    "negative" when its sentiment is strongly negative, else "" (a mild complaint such as "it
+    arrived late" is an answer, not a feeling to acknowledge)."""
     texts = _texts(turn_context)
     languages = _languages(turn_context, {})
     if any(answers.strong_feeling(text, languages) for text in texts):
