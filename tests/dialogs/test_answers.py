@@ -107,6 +107,7 @@ def test_feelings_in_the_users_words(language: str, text: str, feeling: Answer |
 @pytest.mark.parametrize(
     ("language", "text", "strong"),
     [("en", "I feel so alone lately", True), ("es", "Estoy muy decepcionado", True),
+     ("ja", "誰も助けてくれなくて腹が立ちます", True), ("ja", "腹が立たない", False),
      ("de", "ich bin nicht traurig", False), ("en", "the parcel is late", False)],
 )
 def test_strong_feelings_are_worth_acknowledging(language: str, text: str, strong: bool) -> None:
