@@ -375,7 +375,8 @@ class RatingRead:
 
 
 def read_rating(text: str, languages: Sequence[str]) -> RatingRead:
-    """A rating in digits, number words or stars: sure when the reply is short or names stars/points."""
+    """A rating in digits, number words or stars: sure when the reply is short, opens with the
+    number, or names stars or points; otherwise a reading to ask back."""
     stars = text.count("⭐") + text.count("★")
     if stars:
         return RatingRead(stars, sure=1 <= stars <= 5, off_scale=None if stars <= 5 else stars)
@@ -386,4 +387,5 @@ def read_rating(text: str, languages: Sequence[str]) -> RatingRead:
     if not 1 <= value <= 5:
         return RatingRead(off_scale=value)
     cued = bool(said(text, languages, (STARS,)))
-    return RatingRead(value, sure=is_short(text) or cued)
+    leading = digit_numbers(normalize(text).strip(_TRIM)[:3]) == [value]  # "1, nobody ever answered me"
+    return RatingRead(value, sure=is_short(text) or cued or leading)

@@ -279,6 +279,7 @@ class Reading:
     declined: bool = False  # "no" to the reading the bot asked back
     best: Any = None  # what to move on with after two misses
     button: bool = False  # the reply is exactly a menu button (the feature already under way)
+    by_words: bool = False  # chose an option by its words (not by a reading of the reply's tone)
 
 
 def read_reply(turn_context: TurnContext, spec: Mapping[str, Any], state: Mapping[str, Any]) -> Reading:
@@ -332,24 +333,24 @@ def _read_choice(
     for text in texts:
         value = _exact(turn_context, options, text)
         if value is not None:
-            return Reading(value, found=True)
+            return Reading(value, found=True, by_words=True)
     if spec["kind"] == CONFIRM:
         value = _leading_yes_no(options, original, languages)
         if value is not None:
-            return Reading(value, found=True)
+            return Reading(value, found=True, by_words=True)
     else:
         number = answers.whole_reply_value(original, languages, (answers.NUMBERS, answers.ORDINALS))
         if number is not None and 1 <= number <= len(options):
-            return Reading(options[number - 1]["value"], found=True)
+            return Reading(options[number - 1]["value"], found=True, by_words=True)
         for text in texts:
             value = _named(spec, options, text, languages)
             if value is not None:
-                return Reading(value, found=True)
+                return Reading(value, found=True, by_words=True)
     # 2. The intents: answer words, then a request for help or a person.
     for text in texts:
         value = _answered(spec, options, text, languages)
         if value is not None:
-            return Reading(value, found=True)
+            return Reading(value, found=True, by_words=True)
     request = _request(turn_context, texts)
     if request is not None:
         return Reading(request=request)
@@ -484,7 +485,8 @@ def _read_rating(
     request = _request(turn_context, texts)
     if request is not None:
         return Reading(request=request)
-    guess = _rating_from_insights(turn_context) or read.value or _rating_from_words(texts, languages)
+    # A number said in passing beats the tone; the tone beats the answer words. All are asked back.
+    guess = read.value or _rating_from_insights(turn_context) or _rating_from_words(texts, languages)
     if guess is not None:
         return Reading(guess, found=True, sure=False)
     return Reading(off_scale=read.off_scale, best=pending)
@@ -527,16 +529,16 @@ def _rating_from_words(texts: Sequence[str], languages: tuple[str, ...]) -> int 
     return None
 
 
-def feeling_to_acknowledge(turn_context: TurnContext) -> str:
+def feeling_to_acknowledge(turn_context: TurnContext, *, tone: bool = True) -> str:
     """"feeling" when the reply names a strong feeling ("furious", "so alone", "enttäuscht"),
-    "negative" when its sentiment is strongly negative, else "" (a mild complaint such as "it
-    arrived late" is an answer, not a feeling to acknowledge)."""
+    "negative" when its sentiment (its `tone`) is strongly negative, else "" (a mild complaint such
+    as "it arrived late" is an answer, not a feeling to acknowledge)."""
     texts = _texts(turn_context)
     languages = _languages(turn_context, {})
     if any(answers.strong_feeling(text, languages) for text in texts):
         return "feeling"
     insights = get_insights(turn_context)
-    sentiment = insights.sentiment if insights is not None else None
+    sentiment = insights.sentiment if insights is not None and tone else None
     if sentiment is not None and sentiment.label is SentimentLabel.NEGATIVE and sentiment.confidence >= STRONG_NEGATIVE:
         return "negative"
     return ""
@@ -572,7 +574,9 @@ class ListeningPrompt(Prompt):
         state: dict[str, Any] = instance.state[self.persisted_state]
         spec = _spec_of(instance.state[self.persisted_options])
         reading = read_reply(context, spec, state)
-        feeling = feeling_to_acknowledge(context)
+        # A reply understood by its words ("delete everything you have on me") is acknowledged only
+        # for the feelings it names; its tone alone may be read as negative by a sentiment engine.
+        feeling = feeling_to_acknowledge(context, tone=not reading.by_words)
         if reading.found and reading.sure:
             if feeling and spec.get("acknowledge"):
                 await _acknowledge(context, state, feeling)

@@ -166,3 +166,20 @@ async def test_the_button_of_the_feature_under_way_is_not_taken_as_an_answer(cha
 async def test_back_to_the_menu_after_the_flow_ended_shows_the_menu(chat: Chat) -> None:
     replies = await chat.say("Back to the menu")
     assert replies.texts == ["Okay. What would you like to do next?"] and "Give feedback" in replies.actions
+
+
+async def test_a_request_read_as_negative_by_its_tone_is_not_consoled(chat: Chat) -> None:
+    await chat.say("Privacy")
+    chat.fakes.sentiment.script("delete everything you have on me", label="negative", score=0.9)
+    replies = await chat.say("delete everything you have on me")
+    assert replies.texts == ["This deletes your profile, your feedback and this conversation's history, "
+                             "and cannot be undone. Delete everything?"]
+
+
+async def test_a_low_rating_said_angrily_is_acknowledged(chat: Chat) -> None:
+    await chat.say("Give feedback")
+    await chat.say("I love it, great service")
+    chat.fakes.sentiment.script("1, nobody ever answered me", label="negative", score=0.93)
+    replies = await chat.say("1, nobody ever answered me")
+    assert replies.texts[0] == "I'm sorry about that; it sounds really frustrating."
+    assert "1 / 5" in replies.card_text
