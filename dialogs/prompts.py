@@ -51,7 +51,7 @@ from dialogs.choices import (
 from dialogs.i18n import t, verbatim
 from dialogs.insights import conversation_language, get_insights
 from dialogs.intents import Intent, is_exactly, keywords, normalize, phrase_intent, word_pattern
-from dialogs.why_dialog import label_text
+from dialogs.why_dialog import label_text, record_action
 
 LISTEN = "listen"  # the PromptOptions.validations key that holds what the prompt asks and accepts
 REQUEST_KEY = "showcase.prompt.request"  # a request said inside a prompt, acted on by InterruptibleDialog
@@ -589,6 +589,7 @@ class ListeningPrompt(Prompt):
             if feeling:
                 await _acknowledge(context, state, feeling)
             await _send(context, state, _confirmation(context, reading.value))
+            record_action(context, "prompt_reading")
             return Dialog.end_of_turn
         if reading.declined:
             state["pending"] = None
@@ -607,8 +608,10 @@ class ListeningPrompt(Prompt):
             moved, value = await _move_on(context, spec, state, reading)
             if moved:
                 context.turn_state[KEPT_KEY] = True
+                record_action(context, "prompt_moved_on")  # the next step may record what it does then
                 return await dialog_context.end_dialog(value)
         await _send(context, state, _reprompt(context, spec, state, reading, acknowledged=bool(feeling)))
+        record_action(context, "prompt_feeling" if feeling else "prompt_missed")
         return Dialog.end_of_turn
 
 

@@ -46,6 +46,10 @@ ACTIONS: dict[str, str] = {
     "opt_out": N_("You opted out, so I no longer send your messages to any engine."),
     "opt_in": N_("You opted back in, so your messages are analyzed again."),
     "handoff": N_("I asked for a person to join and passed on a summary of our conversation."),
+    "prompt_missed": N_("Your message didn't answer my question, so I said what I read and asked again."),
+    "prompt_feeling": N_("Your message told me how you feel, so I acknowledged it before asking again."),
+    "prompt_reading": N_("I wasn't sure of your answer, so I asked you to confirm my reading."),
+    "prompt_moved_on": N_("Two messages in a row didn't answer my question, so I went on with my best reading."),
 }
 
 LABELS: dict[str, str] = {

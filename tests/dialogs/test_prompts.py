@@ -183,3 +183,11 @@ async def test_a_low_rating_said_angrily_is_acknowledged(chat: Chat) -> None:
     replies = await chat.say("1, nobody ever answered me")
     assert replies.texts[0] == "I'm sorry about that; it sounds really frustrating."
     assert "1 / 5" in replies.card_text
+
+
+async def test_why_after_a_reprompt_explains_it(chat: Chat) -> None:
+    await chat.say("Privacy")
+    await chat.say("the weather is nice")
+    replies = await chat.say("why")
+    assert "What I did: Your message didn't answer my question, so I said what I read and asked again." in (
+        replies.text)
