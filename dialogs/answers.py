@@ -27,7 +27,10 @@ ANSWERS_DIR = Path(__file__).parent / "locales" / "answers"
 # Scripts written without spaces between words (as in dialogs/intents.py).
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 # Where a clause ends: a negation on the other side of one does not count.
-_CLAUSE_END = re.compile(r"[,.;:!?¡¿、。，！？；：]")
+_CLAUSE_END = re.compile(r"[,.;:!?¡¿、。，！？；：،؛؟।]")
+# Arabic and Hebrew write "and", "so", "the" (و ف ال; ו ה ב ל ש) joined to the next word.
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_HEBREW = re.compile(r"[\u0590-\u05ff]")
 _WINDOW = 60  # characters looked at around a match for a negation (keeps the check linear)
 _TRIM = " .!?¡¿。！？、,，"
 
@@ -103,9 +106,17 @@ def _alternation(items: Iterable[str]) -> re.Pattern[str] | None:
     ordered = sorted(set(items), key=len, reverse=True)
     # A single character of an unspaced script ("一", "好") is too common inside other words:
     # it only counts as the whole reply (see `whole_reply_value`).
-    spaced = [re.escape(word) for word in ordered if not is_unspaced(word)]
+    arabic = [re.escape(word) for word in ordered if _ARABIC.match(word)]
+    hebrew = [re.escape(word) for word in ordered if _HEBREW.match(word)]
+    spaced = [re.escape(word) for word in ordered
+              if not is_unspaced(word) and not _ARABIC.match(word) and not _HEBREW.match(word)]
     unspaced = [re.escape(word) for word in ordered if is_unspaced(word) and len(word) > 1]
-    parts = ([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []) + unspaced
+    parts = ([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else [])
+    if arabic:
+        parts.append(rf"(?<!\w)(?:[وف]?(?:ال)?)(?:{'|'.join(arabic)})(?!\w)")
+    if hebrew:
+        parts.append(rf"(?<!\w)[ובהלש]?(?:{'|'.join(hebrew)})(?!\w)")
+    parts += unspaced
     return re.compile("|".join(parts)) if parts else None
 
 

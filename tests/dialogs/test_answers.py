@@ -155,7 +155,7 @@ def test_a_reply_that_opens_with_yes(text: str, opens: bool) -> None:
     assert starts_with(text, ("en",), Answer.YES.value, ("yes",)) is opens
 
 
-@pytest.mark.parametrize("unit", ["a ", "no ", "delete ", "don't ", "四", "not good ", "1 ", "a" * 40 + ", "])
+@pytest.mark.parametrize("unit", ["a ", "no ", "delete ", "don't ", "四", "not good ", "1 ", "a" * 40 + ", ", "وال", "وال ", "ו", "،لا "])
 def test_reading_a_huge_reply_stays_linear(unit: str) -> None:
     text = unit * (100_000 // len(unit))
     languages = tuple(answer_languages())
