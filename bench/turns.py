@@ -236,11 +236,13 @@ async def _bench_server(
     row: Row, args: argparse.Namespace, extra_env: dict[str, str], emulators: EmulatorProcess | None
 ) -> RowResult:
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", **extra_env, **row.env}
+    state_dir = tempfile.TemporaryDirectory(prefix="bench-state-")  # a fresh SQLite file per row
+    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "BOT_STATE_DIR": state_dir.name,
+           **extra_env, **row.env}
     command = [arg.replace("{port}", str(port)) for arg in row.command]
     # A file, not a pipe: a bot that logs a warning per failed engine call would
     # otherwise fill an unread pipe and stall mid-turn.
-    with tempfile.TemporaryFile("w+") as stderr:
+    with state_dir, tempfile.TemporaryFile("w+") as stderr:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         url = f"http://127.0.0.1:{port}/api/messages"
         channel = Channel()
@@ -319,11 +321,15 @@ def default_rows() -> list[Row]:
     return [
         Row("floor: bare aiohttp", [python, "-m", "bench.targets", "floor", "--port", "{port}"]),
         Row("stock botbuilder echo", [python, "-m", "bench.targets", "stock-echo", "--port", "{port}"]),
-        Row("showcase, BOT_ANALYSIS=off", bot, {"BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"}),
-        Row("showcase, offline engines", bot, {"BOT_STORAGE": "memory"}),
-        Row("showcase, Azure emulators +100 ms", bot, {"BOT_STORAGE": "memory", **AZURE_FIRST},
+        # Headline rows: the defaults as `make run` starts them (SQLite state in a fresh directory).
+        Row("showcase, BOT_ANALYSIS=off, sqlite", bot, {"BOT_ANALYSIS": "off"}),
+        Row("showcase, offline engines, sqlite (make run)", bot, {}),
+        # Extra rows, labelled with their store.
+        Row("extra: showcase, BOT_ANALYSIS=off, memory", bot, {"BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"}),
+        Row("extra: showcase, offline engines, memory", bot, {"BOT_STORAGE": "memory"}),
+        Row("showcase, Azure emulators +100 ms, memory", bot, {"BOT_STORAGE": "memory", **AZURE_FIRST},
             emulator=EmulatorSpec(latency_s=EMULATOR_LATENCY_S), trace=True),
-        Row("showcase, Azure emulators failing", bot, {
+        Row("showcase, Azure emulators failing, memory", bot, {
             "BOT_STORAGE": "memory", **AZURE_FIRST, "BOT_ENGINE_TIMEOUT_MS": "300",
             "BOT_TURN_BUDGET_MS": str(FAILING_BUDGET_MS), "BOT_CIRCUIT_COOLDOWN_S": "1",
         }, emulator=EmulatorSpec(latency_s=EMULATOR_LATENCY_S, faults=FAILING_FAULTS),

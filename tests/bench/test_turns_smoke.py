@@ -25,7 +25,8 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
 
     report = json.loads((tmp_path / "turns.json").read_text())
     rows = {row["name"]: row for row in report["rows"]}
-    assert set(rows) == {"floor: bare aiohttp", "showcase, BOT_ANALYSIS=off"}
+    assert set(rows) == {"floor: bare aiohttp", "showcase, BOT_ANALYSIS=off, sqlite",
+                         "extra: showcase, BOT_ANALYSIS=off, memory"}
     for row in rows.values():
         assert row["turns"] == 1
         assert row["lost"] == 0
@@ -34,8 +35,8 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
 
 def test_azure_rows_point_the_bot_at_the_emulators_azure_first() -> None:
     rows = {row.name: row for row in turns.default_rows()}
-    slow = rows["showcase, Azure emulators +100 ms"]
-    failing = rows["showcase, Azure emulators failing"]
+    slow = rows["showcase, Azure emulators +100 ms, memory"]
+    failing = rows["showcase, Azure emulators failing, memory"]
 
     assert slow.emulator == EmulatorSpec(latency_s=0.1)
     assert failing.emulator is not None and failing.emulator.faults
