@@ -30,16 +30,23 @@ class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
     def __init__(self, engines: Sequence[SafetyChecker], *, policy: ChainPolicy | None = None) -> None:
         super().__init__(engines, policy=policy)
 
-    async def check(self, text: str, *, language: str) -> SafetyResult:
+    @property
+    def has_remote_engine(self) -> bool:
+        """True when an engine answers over the network (its round trip is worth starting early)."""
+        return "azure" in self.engine_names
+
+    async def check(self, text: str, *, language: str, only_local: bool = False) -> SafetyResult:
+        """Every engine's verdict on `text`, combined; `only_local` leaves the remote ones out
+        (for a second reading, e.g. of the translation, that must not cost another round trip)."""
+
         async def ask(engine: SafetyChecker, batch: list[str]) -> list[SafetyResult]:
             return [await engine.check(batch[0], language=language)]
 
-        outcomes = await asyncio.gather(
-            *(self._attempt(slot, ask, [text], None) for slot in self._slots)
-        )
+        slots = [slot for slot in self._slots if not (only_local and slot.name == "azure")]
+        outcomes = await asyncio.gather(*(self._attempt(slot, ask, [text], None) for slot in slots))
         answers: list[SafetyResult] = []
         skipped: list[Skip] = []
-        for slot, outcome in zip(self._slots, outcomes, strict=True):
+        for slot, outcome in zip(slots, outcomes, strict=True):
             if isinstance(outcome, Skip):
                 skipped.append(outcome)
                 slot.counters.record_skip(outcome.reason)

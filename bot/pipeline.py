@@ -227,6 +227,12 @@ class PipelineMiddleware(Middleware):
         assert self._engines is not None
         steps: list[StepReport] = []
         notes: list[str] = []
+        # A remote safety engine reads the original now, beside detection, instead of one round
+        # trip after translation; the local ones wait for the sentiment engine's embedding.
+        early_safety = (
+            asyncio.ensure_future(self._check(text, profile.language or hint or options.working_language))
+            if getattr(self._safety_checker, "has_remote_engine", False) else None
+        )
         detection: LanguageResult | None = None
         translation: TranslationResult | None = None
         sentiment: SentimentResult | None = None
@@ -263,7 +269,7 @@ class PipelineMiddleware(Middleware):
             notes.append(f"analysis stopped at the turn budget ({options.turn_budget_s:.1f} s)")
             choice = decide(text, detection)
         working_text = translation.text if translation and translation.translated else text
-        safety = await self._safety(text, working_text, choice.language)
+        safety = await self._safety(text, working_text, choice.language, early=early_safety)
         if choice.note:
             notes.insert(0, f"language: {choice.note}")
         if translation is not None and not translation.translated:
@@ -357,15 +363,32 @@ class PipelineMiddleware(Middleware):
             return None
         return result
 
-    async def _safety(self, original: str, working_text: str, language: str) -> SafetyResult | None:
-        """The safety chain on the original text, and on the translation when it says more."""
+    async def _safety(
+        self,
+        original: str,
+        working_text: str,
+        language: str,
+        *,
+        early: asyncio.Future[SafetyResult | None] | None = None,
+    ) -> SafetyResult | None:
+        """The safety chain on the original text, and on the translation when it says more.
+
+        The translation is read by the local engines only: a remote one has read the original.
+        """
+        result = await early if early is not None else await self._check(original, language)
+        if result is None:
+            return None
+        if not result.flagged and working_text != original:
+            result = await self._check(working_text, self._options.working_language, only_local=True) or result
+        return result
+
+    async def _check(self, text: str, language: str, *, only_local: bool = False) -> SafetyResult | None:
         checker = self._safety_checker
         if checker is None:
             return None
-        result = await checker.check(original, language=language)
-        if not result.flagged and working_text != original:
-            result = await checker.check(working_text, language=self._options.working_language)
-        return result
+        if only_local and hasattr(checker, "has_remote_engine"):
+            return await checker.check(text, language=language, only_local=True)
+        return await checker.check(text, language=language)
 
     # --- outgoing ---------------------------------------------------------------
 

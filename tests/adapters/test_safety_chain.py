@@ -83,3 +83,12 @@ async def test_nothing_flagged_reports_who_answered_and_who_was_skipped() -> Non
     result = await chain.check("what a lovely day", language="en")
     assert not result.flagged and result.engine == "lexicon"
     assert [skip.engine for skip in result.skipped] == ["azure"]
+
+
+async def test_a_local_only_reading_leaves_the_remote_engine_out() -> None:
+    """The translation's second reading must not cost another round trip to the service."""
+    chain = SafetyChain([Scored(), LexiconSafetyChecker()])
+    assert chain.has_remote_engine
+    result = await chain.check("I want to die", language="en", only_local=True)
+    assert result.engine == "lexicon" and result.skipped == ()
+    assert not SafetyChain([LexiconSafetyChecker()]).has_remote_engine
