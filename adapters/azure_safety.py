@@ -60,14 +60,14 @@ class AzureContentSafetyChecker:
             raise ValueError(f"severity_threshold must be 1..{MAX_SEVERITY}, not {severity_threshold}")
         self.severity_threshold = severity_threshold
         self._client = (client or content_safety_client(config, options)).attach()
-        self._in_flight = asyncio.Semaphore(MAX_PARTS_IN_FLIGHT)
 
     async def check(self, text: str, *, language: str) -> SafetyResult:
         parts = [piece.text for piece in split_text(text, MAX_TEXT_CHARS) if piece.text.strip()]
         if not parts:
             return self._result(0)  # blank text: nothing to analyse, no call
         client = self._client.get()
-        answers = await run_all([self._part(client, part) for part in parts])
+        in_flight = asyncio.Semaphore(MAX_PARTS_IN_FLIGHT)  # per message: other turns are not queued
+        answers = await run_all([self._part(client, part, in_flight) for part in parts])
         severities = [a for a in answers if isinstance(a, int)]
         severity = max(severities, default=0)
         if severity >= self.severity_threshold:
@@ -77,10 +77,12 @@ class AzureContentSafetyChecker:
             raise failures[0]
         return self._result(severity)
 
-    async def _part(self, client: ContentSafetyClient, text: str) -> int | EngineError:
+    async def _part(
+        self, client: ContentSafetyClient, text: str, in_flight: asyncio.Semaphore
+    ) -> int | EngineError:
         """One part's SelfHarm severity, or the EngineError that kept it from an answer."""
         try:
-            async with self._in_flight:
+            async with in_flight:
                 return await self._analyze(client, text)
         except EngineError as error:
             return error
