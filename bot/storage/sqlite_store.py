@@ -2,6 +2,9 @@
 
 Each write is one transaction (BEGIN IMMEDIATE) whose conditional UPDATE/INSERT checks
 the eTag inside SQLite, so two processes sharing the file cannot lose an update.
+WAL with synchronous=NORMAL: a committed turn survives a crash of the bot process; a
+power loss or OS crash may lose the last transactions since the latest WAL checkpoint,
+never corrupting the file.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import aiosqlite
 from botbuilder.core import Storage
 
 from bot.storage.codec import CREATE_ONLY_ETAG, decode_item, encode_item, etag_of, set_etag
@@ -41,27 +44,28 @@ _UPDATE_IF_MATCH = (
     "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE key = ? AND etag = ?"
 )
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
+T = TypeVar("T")
 
 
 class SqliteStorage(Storage):
-    """botbuilder Storage on one SQLite file; opened on first use, closed by `close()`."""
+    """botbuilder Storage on one SQLite file; opened on first use, closed by `close()`.
+
+    One connection, owned by one thread: each read, write or delete is a whole transaction
+    run there in a single hop from the event loop (not a hop per statement), and the
+    thread serialises them, so no transaction sees another's half.
+    """
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
         self._busy_timeout_s = busy_timeout_s
-        self._conn: aiosqlite.Connection | None = None
-        # One connection: the lock keeps one task's transaction from seeing another's.
-        self._lock = asyncio.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._thread: ThreadPoolExecutor | None = None
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         wanted = list(dict.fromkeys(keys or ()))
-        rows: list[tuple[str, str, str]] = []
-        async with self._lock:
-            conn = await self._connection()
-            for chunk in _chunks(wanted):
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT key, etag, document FROM bot_state WHERE key IN ({marks})"
-                rows.extend(await self._fetch(conn, sql, chunk))
+        if not wanted:
+            return {}
+        rows = await self._in_thread(self._read_rows, wanted)
         return {key: decode_item(key, document, etag) for key, etag, document in rows}
 
     async def write(self, changes: Mapping[str, Any]) -> None:
@@ -73,41 +77,22 @@ class SqliteStorage(Storage):
             (key, etag_of(item), encode_item(key, item), uuid.uuid4().hex)
             for key, item in changes.items()
         ]
-        async with self._lock:
-            conn = await self._connection()
-            await self._run(conn, "BEGIN IMMEDIATE")
-            try:
-                for key, requested, document, new_etag in planned:
-                    await self._write_one(conn, key, requested, document, new_etag)
-                await self._run(conn, "COMMIT")
-            except BaseException:
-                await self._rollback(conn)
-                raise
+        await self._in_thread(self._write_rows, planned)
         for (_, _, _, new_etag), item in zip(planned, changes.values(), strict=True):
             set_etag(item, new_etag)
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(dict.fromkeys(keys or ()))
-        if not doomed:
-            return
-        async with self._lock:
-            conn = await self._connection()
-            await self._run(conn, "BEGIN IMMEDIATE")
-            try:
-                for chunk in _chunks(doomed):
-                    marks = ",".join("?" * len(chunk))
-                    await self._run(conn, f"DELETE FROM bot_state WHERE key IN ({marks})", chunk)
-                await self._run(conn, "COMMIT")
-            except BaseException:
-                await self._rollback(conn)
-                raise
+        if doomed:
+            await self._in_thread(self._delete_rows, doomed)
 
     async def close(self) -> None:
-        """Close the connection (a later call opens it again)."""
-        async with self._lock:
-            if self._conn is not None:
-                conn, self._conn = self._conn, None
-                await conn.close()
+        """Close the connection and its thread (a later call opens them again)."""
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        await asyncio.get_running_loop().run_in_executor(thread, self._close_connection)
+        thread.shutdown(wait=False)
 
     async def __aenter__(self) -> SqliteStorage:
         return self
@@ -115,74 +100,105 @@ class SqliteStorage(Storage):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _write_one(
-        self, conn: aiosqlite.Connection, key: str, requested: str | None, document: str,
-        new_etag: str,
-    ) -> None:
+    # --- on the connection's thread -----------------------------------------------------
+
+    async def _in_thread(self, work: Callable[[Any], T], argument: Any) -> T:
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-state")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, work, argument)
+
+    def _read_rows(self, wanted: list[str]) -> list[tuple[str, str, str]]:
+        conn = self._connection()
+        rows: list[tuple[str, str, str]] = []
+        try:
+            for chunk in _chunks(wanted):
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT key, etag, document FROM bot_state WHERE key IN ({marks})"
+                rows.extend(tuple(row) for row in conn.execute(sql, chunk))  # type: ignore[misc]
+        except sqlite3.Error as error:
+            raise _storage_error(self.path, error) from error
+        return rows
+
+    def _write_rows(self, planned: list[tuple[str, str | None, str, str]]) -> None:
+        conn = self._connection()
+        self._transaction(conn, lambda: [self._write_one(conn, *row) for row in planned])
+
+    def _delete_rows(self, doomed: list[str]) -> None:
+        conn = self._connection()
+
+        def delete() -> None:
+            for chunk in _chunks(doomed):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(f"DELETE FROM bot_state WHERE key IN ({marks})", chunk)
+
+        self._transaction(conn, delete)
+
+    def _transaction(self, conn: sqlite3.Connection, body: Callable[[], object]) -> None:
+        """BEGIN IMMEDIATE, the body, COMMIT; any failure rolls back and is mapped to a StorageError."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _storage_error(self.path, error) from error
+        try:
+            body()
+            conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            _rollback(conn)
+            raise _storage_error(self.path, error) from error
+        except BaseException:
+            _rollback(conn)
+            raise
+
+    def _write_one(self, conn: sqlite3.Connection, key: str, requested: str | None, document: str,
+                   new_etag: str) -> None:
         if requested == "":
             raise StateConflictError(key, "the item carries an empty eTag")
         if is_unconditional(requested):
-            await self._run(conn, _UPSERT, (key, new_etag, document))
+            conn.execute(_UPSERT, (key, new_etag, document))
             return
         if requested == CREATE_ONLY_ETAG:
-            changed = await self._run(conn, _CREATE_ONLY, (key, new_etag, document))
-            if changed == 0:
+            if conn.execute(_CREATE_ONLY, (key, new_etag, document)).rowcount == 0:
                 raise StateConflictError(key, "an item was created by another writer")
             return
-        changed = await self._run(conn, _UPDATE_IF_MATCH, (new_etag, document, key, requested))
-        if changed == 0:
+        if conn.execute(_UPDATE_IF_MATCH, (new_etag, document, key, requested)).rowcount == 0:
             raise StateConflictError(key, f"stale eTag {requested!r} or item deleted")
 
-    async def _connection(self) -> aiosqlite.Connection:
+    def _connection(self) -> sqlite3.Connection:
         if self._conn is not None:
             return self._conn
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = await aiosqlite.connect(
-                self.path, timeout=self._busy_timeout_s, isolation_level=None
+            conn = sqlite3.connect(
+                self.path, timeout=self._busy_timeout_s, isolation_level=None, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as error:
             raise StorageUnavailableError(
                 f"cannot open the state database {str(self.path)!r}: {error}"
             ) from error
         try:
-            await conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute(_SCHEMA)
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(_SCHEMA)
         except sqlite3.Error as error:
-            await conn.close()
+            conn.close()
             raise StorageUnavailableError(
                 f"cannot prepare the state database {str(self.path)!r}: {error}"
             ) from error
         self._conn = conn
         return conn
 
-    async def _run(
-        self, conn: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
-    ) -> int:
-        try:
-            cursor = await conn.execute(sql, params)
-            changed = cursor.rowcount
-            await cursor.close()
-            return changed
-        except sqlite3.Error as error:
-            raise _storage_error(self.path, error) from error
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
-    async def _fetch(
-        self, conn: aiosqlite.Connection, sql: str, params: Sequence[Any]
-    ) -> list[tuple[str, str, str]]:
-        try:
-            async with conn.execute(sql, params) as cursor:
-                return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
-        except sqlite3.Error as error:
-            raise _storage_error(self.path, error) from error
 
-    async def _rollback(self, conn: aiosqlite.Connection) -> None:
-        try:
-            await conn.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # no transaction left to roll back (SQLite already ended it)
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # no transaction left to roll back (SQLite already ended it)
 
 
 def _chunks(keys: list[str]) -> list[list[str]]:
