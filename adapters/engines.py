@@ -209,9 +209,7 @@ class _Builder:
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
             embed = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False).embed
-        # Its own thread: an embedding it must make itself (~25 ms) never queues the quick
-        # language guess or a sentiment call behind it; it shares the sentiment engine's models.
-        return LearnedSafetyChecker(embed, cache=self.embedding_cache())
+        return LearnedSafetyChecker(embed, cache=self.embedding_cache(), executor=self.shared_executor())
 
 
 def build_safety(config: EngineConfig, *, fakes: FakeEngines | None = None) -> SafetyChain:

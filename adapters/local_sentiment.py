@@ -68,15 +68,21 @@ MAX_COMBINING_RUN = 2
 
 
 def embedding_text(prepared: str, *, tail: bool = False) -> str:
-    """The bounded window of a prepared text the encoder reads (its start, or its end)."""
+    """The bounded window of a prepared text the encoder reads (its start, or its end).
+
+    The scan stops once the window is full, so a turn pays for at most its window's
+    characters (and the marks cut from it), not for the whole message.
+    """
     kept: list[str] = []
     run = 0
-    for char in prepared:
+    for char in reversed(prepared) if tail else prepared:
+        # Scanning backwards, a run of marks is met before its letter: the count is the same.
         run = run + 1 if unicodedata.combining(char) else 0
         if run <= MAX_COMBINING_RUN:
             kept.append(char)
-    text = "".join(kept)
-    return text[-MAX_EMBED_CHARS:] if tail else text[:MAX_EMBED_CHARS]
+            if len(kept) == MAX_EMBED_CHARS:
+                break
+    return "".join(reversed(kept)) if tail else "".join(kept)
 
 
 def _fit_tokens(model: Any, text: str, query: bool) -> str:

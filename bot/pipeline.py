@@ -24,13 +24,13 @@ from adapters.contracts import (
     EngineError,
     LanguageDetector,
     LanguageResult,
-    SafetyChecker,
     SafetyResult,
     SentimentAnalyzer,
     SentimentResult,
     TranslationResult,
     Translator,
 )
+from adapters.safety_chain import SafetyChain
 from bot.language_rules import LanguageChoice, decide_language, locale_hint
 from bot.outgoing_texts import translatable_texts
 from bot.protect import protect
@@ -52,7 +52,7 @@ class EngineSet(Protocol):
     language: LanguageDetector
     sentiment: SentimentAnalyzer
     translation: Translator
-    safety: SafetyChecker
+    safety: SafetyChain
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class PipelineMiddleware(Middleware):
         bot_state: BotState,
         options: PipelineOptions,
         *,
-        safety: SafetyChecker | None = None,
+        safety: SafetyChain | None = None,
     ) -> None:
         self._engines = engines
         # The safety check runs whatever is switched off: BOT_ANALYSIS=off passes its own chain.
@@ -231,7 +231,7 @@ class PipelineMiddleware(Middleware):
         # trip after translation; the local ones wait for the sentiment engine's embedding.
         early_safety = (
             asyncio.ensure_future(self._check(text, profile.language or hint or options.working_language))
-            if getattr(self._safety_checker, "has_remote_engine", False) else None
+            if self._safety_checker is not None and self._safety_checker.has_remote_engine else None
         )
         detection: LanguageResult | None = None
         translation: TranslationResult | None = None
@@ -383,12 +383,9 @@ class PipelineMiddleware(Middleware):
         return result
 
     async def _check(self, text: str, language: str, *, only_local: bool = False) -> SafetyResult | None:
-        checker = self._safety_checker
-        if checker is None:
+        if self._safety_checker is None:
             return None
-        if only_local and hasattr(checker, "has_remote_engine"):
-            return await checker.check(text, language=language, only_local=True)
-        return await checker.check(text, language=language)
+        return await self._safety_checker.check(text, language=language, only_local=only_local)
 
     # --- outgoing ---------------------------------------------------------------
 

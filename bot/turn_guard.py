@@ -22,7 +22,7 @@ from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
-from adapters.contracts import SafetyChecker
+from adapters.safety_chain import SafetyChain
 from bot.connector import ConnectorError
 from bot.state import BotState
 from bot.storage import StateConflictError, StorageUnavailableError
@@ -128,7 +128,7 @@ class TurnGuard(Middleware):
         *,
         attempts: int = DEFAULT_ATTEMPTS,
         locks: ConversationLocks | None = None,
-        safety: SafetyChecker | None = None,
+        safety: SafetyChain | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")

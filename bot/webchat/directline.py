@@ -22,10 +22,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from aiohttp.http_exceptions import BadHttpMessage
 from botbuilder.schema import Activity
-from msrest.exceptions import ClientRequestError, DeserializationError, HttpOperationError
+from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.activity_schema import InvalidActivity, check_activity
-from bot.messages import check_teams_shapes
+from bot.activity_schema import InvalidActivity
+from bot.messages import parse_activity_off_loop
 from bot.webchat.gateway import BotGateway
 from bot.webchat.generate_auth import GeneratePolicy, new_user_id, valid_user_id
 from bot.webchat.ratelimit import RateLimiter, client_key
@@ -215,7 +215,7 @@ class DirectLineEndpoint:
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             raise _error(400, "BadArgument", "an activity with a 'type' is required")
         activity = self._stamp_incoming(request, conversation, body)
-        parsed = _parse(activity)
+        parsed = await _parse(activity, request.content_length or 0)
         self._store(conversation, activity)
         await self._deliver(conversation, parsed, activity)
         return web.json_response({"id": activity["id"]})
@@ -253,7 +253,7 @@ class DirectLineEndpoint:
         given = activity.get("attachments")
         activity["attachments"] = [*(given if isinstance(given, list) else []), *described]
         stamped = self._stamp_incoming(request, conversation, activity)
-        parsed = _parse(stamped)
+        parsed = await _parse(stamped, request.content_length or 0)
         self._store(conversation, stamped, files)
         await self._deliver(conversation, parsed, stamped)
         return web.json_response({"id": stamped["id"]})
@@ -471,21 +471,12 @@ class DirectLineEndpoint:
         await self.gateway.close()
 
 
-def _parse(activity: dict[str, Any]) -> Activity:
-    """The botbuilder Activity, checked as /api/messages checks it before anything is stored.
-
-    The same edge rules (shapes, types, bounds, well-formed Unicode, Teams invoke values),
-    so a client of this endpoint cannot fail a turn that /api/messages would refuse.
-    """
+async def _parse(activity: dict[str, Any], size: int) -> Activity:
+    """The botbuilder Activity, checked as /api/messages checks it, before anything is stored."""
     try:
-        check_activity(activity, max_body_text=MAX_ACTIVITY_TEXT)
-        parsed = Activity().deserialize(activity)
-        check_teams_shapes(parsed)
+        return await parse_activity_off_loop(activity, max_text=MAX_ACTIVITY_TEXT, size=size)
     except InvalidActivity as error:
-        raise _error(400, "BadArgument", f"not a valid activity: {error}") from None
-    except (DeserializationError, TypeError, ValueError, AttributeError, RecursionError) as error:
-        raise _error(400, "BadArgument", f"not a valid activity: {type(error).__name__}") from None
-    return parsed
+        raise _error(400, "BadArgument", str(error)) from None
 
 
 async def _json_body(request: web.Request) -> Any:

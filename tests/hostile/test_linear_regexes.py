@@ -19,8 +19,12 @@ from adapters.fast_sentiment import feature_indices
 from adapters.local_safety import LexiconSafetyChecker
 from adapters.local_sentiment import prepare_text, split_sentences
 from adapters.text_limits import split_text
+from bot.activity_schema import _SURROGATE
 from bot.language_rules import is_ambiguous, is_single_word, words_of
 from bot.protect import protect
+from bot.webchat.generate_auth import _USER_ID
+from bot.webchat.tokens import _TOKEN_SHAPE
+from bot.webchat.uploads import _SAFE_ASCII_NAME
 from dialogs.choices import find_language, parse_rating
 from dialogs.intents import recognize
 from dialogs.translate_dialog import parse_request
@@ -53,6 +57,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "choices.parse_rating": parse_rating,
     "intents.recognize": lambda text: recognize(text, LANGUAGES),
     "translate_dialog.parse_request": lambda text: parse_request(text, LANGUAGES),
+    # The edge's own patterns, on inputs longer than any bound that guards them in use.
+    "activity_schema.surrogate": _SURROGATE.search,
+    "directline.token_shape": _TOKEN_SHAPE.fullmatch,
+    "directline.user_id": _USER_ID.fullmatch,
+    "uploads.safe_ascii_name": lambda text: _SAFE_ASCII_NAME.sub("_", text),
 }
 
 
