@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -175,18 +176,33 @@ class SqliteStorage(Storage):
             raise StorageUnavailableError(
                 f"cannot open the state database {str(self.path)!r}: {error}"
             ) from error
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(_SCHEMA)
-        except sqlite3.Error as error:
-            conn.close()
-            raise StorageUnavailableError(
-                f"cannot prepare the state database {str(self.path)!r}: {error}"
-            ) from error
+        deadline = time.monotonic() + self._busy_timeout_s
+        while True:
+            try:
+                self._prepare(conn)
+                break
+            except sqlite3.OperationalError as error:
+                # Switching a new file to WAL while another process creates it answers "locked"
+                # at once, without waiting for busy_timeout: wait and try again.
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    conn.close()
+                    raise StorageUnavailableError(
+                        f"cannot prepare the state database {str(self.path)!r}: {error}"
+                    ) from error
+                time.sleep(0.02)
+            except sqlite3.Error as error:
+                conn.close()
+                raise StorageUnavailableError(
+                    f"cannot prepare the state database {str(self.path)!r}: {error}"
+                ) from error
         self._conn = conn
         return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_s * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(_SCHEMA)
 
     def _close_connection(self) -> None:
         conn, self._conn = self._conn, None
