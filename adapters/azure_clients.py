@@ -29,6 +29,7 @@ from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import AsyncRetryPolicy
 
 from adapters.contracts import EngineError
+from adapters.locales import primary_language
 
 T = TypeVar("T")
 ClientT = TypeVar("ClientT")
@@ -146,11 +147,7 @@ async def sdk_errors(engine: str) -> AsyncIterator[None]:
 
 def base_language(code: str) -> str:
     """Service language code -> ISO 639-1 ("zh_chs" -> "zh", "pt-PT" -> "pt", "iw" -> "he")."""
-    primary = code.strip().lower().replace("_", "-").split("-", 1)[0]
-    return _LEGACY_CODES.get(primary, primary)
-
-
-_LEGACY_CODES = {"iw": "he", "in": "id", "nb": "no"}
+    return primary_language(code)
 
 
 class LazyClient(Generic[ClientT]):

@@ -12,6 +12,9 @@ Unscripted texts follow a small, predictable default rule (scripts and a few
 common words for language; a few opinion words for sentiment; a visible
 "[es→en] text" marker for translation). `calls` lists every call, so a test can
 assert that no engine was called at all (`assert not fake.calls`).
+
+One module, over 300 lines: one fake per capability with the same scripting surface, read
+together by anyone writing a test.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ Matching runs on normalised text: NFKC, case-folded, apostrophes unified, and
 Arabic/Hebrew vowel points removed, so "quiero morir", "QUIERO MORÍR" and
 "أريدُ أنْ أموت" match their phrases. Space-delimited languages match on word
 boundaries; Chinese, Japanese and Korean match anywhere, with optional spaces.
+
+One module, over 300 lines: most of it is the lexicons' data for 24 languages; the matcher
+itself is short.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from adapters.contracts import (
 )
 from adapters.executor import BoundedExecutor
 from adapters.fast_sentiment import FastSentimentModel
+from adapters.locales import primary_language
 
 HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
 CLASS_LABELS = (SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITIVE)
@@ -161,10 +162,6 @@ def _scores(row: np.ndarray) -> SentimentScores:
     return SentimentScores(
         positive=float(row[2]), neutral=float(row[1]), negative=float(row[0])
     )
-
-
-def _normalise_language(language: str) -> str:
-    return language.replace("_", "-").split("-", 1)[0].lower()
 
 
 @dataclass(frozen=True)
@@ -388,7 +385,7 @@ class LocalSentimentAnalyzer:
         return positive and negative
 
     def _check_language(self, language: str) -> str:
-        lang = _normalise_language(language)
+        lang = primary_language(language)
         if lang not in self.supported_languages:
             raise UnsupportedLanguageError(self.name, language)
         return lang

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adapters.contracts import TranslationResult
+from adapters.locales import primary_language
 
 UNDETERMINED = "und"
-
-
-def _primary(language: str) -> str:
-    return language.replace("_", "-").split("-", 1)[0].lower()
 
 
 class PassthroughTranslator:
@@ -32,7 +29,7 @@ class PassthroughTranslator:
         without it the source is "und" and the text is flagged untranslated.
         """
         source_language = source or UNDETERMINED
-        same = source is not None and _primary(source) == _primary(to)
+        same = source is not None and primary_language(source) == primary_language(to)
         return [
             TranslationResult(
                 text=text,

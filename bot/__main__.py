@@ -9,8 +9,8 @@ import sys
 from aiohttp import web
 
 from bot.app import create_app
+from bot.channels.webchat.access_log import SafeAccessLogger
 from bot.settings import SettingsError, load_settings
-from bot.webchat.access_log import SafeAccessLogger
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"showcase-bot: {error}", file=sys.stderr)
         return 2
     if argv[:1] == ["teams-package"]:
-        from bot.teams_package import main as teams_package
+        from bot.channels.teams.app_package import main as teams_package
 
         return teams_package(argv[1:], settings)
     if argv:

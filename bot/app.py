@@ -6,10 +6,10 @@ from aiohttp import web
 from botbuilder.core import Storage
 
 from adapters.engines import Engines
+from bot.channels.webchat.routes import ENDPOINT, add_webchat_routes
 from bot.messages import messages_handler
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from bot.webchat.routes import ENDPOINT, add_webchat_routes
 
 RUNTIME = web.AppKey("runtime", Runtime)
 MESSAGES = web.AppKey("messages", object)
@@ -56,7 +56,7 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    add_webchat_routes(app, settings)
+    add_webchat_routes(app, settings, lambda: (app[RUNTIME].adapter, app[RUNTIME].bot))
     return app
 
 

@@ -11,16 +11,16 @@ from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.engines import Engines, build_engines, build_safety
 from bot import storage as storage_factory
+from bot.channels.teams.mentions import MentionMiddleware
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
 from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
-from bot.state import BotState
-from bot.teams_mentions import MentionMiddleware
 from bot.text_limit import TextLimitMiddleware
 from bot.transcripts import install_transcript_logging
 from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
 from dialogs.checkin import CheckinPolicy
+from dialogs.state import BotState
 
 log = logging.getLogger("bot.runtime")
 

@@ -7,8 +7,8 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
-from bot.state import BotState
-from bot.teams_mentions import clean_incoming_text
+from adapters.locales import primary_language
+from bot.channels.teams.mentions import clean_incoming_text
 from dialogs.checkin import CheckinPolicy
 from dialogs.choices import join_lines, menu_titles, message_with_actions
 from dialogs.i18n import t
@@ -16,6 +16,7 @@ from dialogs.insights import LANGUAGE_KEY, get_insights
 from dialogs.language_dialog import set_language
 from dialogs.main_dialog import MainDialog
 from dialogs.privacy_dialog import data_was_deleted
+from dialogs.state import BotState
 from dialogs.why_dialog import insights_summary, record_action, recorded_action
 
 SET_LANGUAGE_EVENT = "setLanguage"
@@ -71,7 +72,7 @@ class ShowcaseBot(TeamsActivityHandler):
     async def on_event_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.name == SET_LANGUAGE_EVENT:
-            language = str(activity.value or "").replace("_", "-").split("-")[0].lower()
+            language = primary_language(str(activity.value or ""))
             if language in self._languages:
                 await set_language(turn_context, self._state, language)
             return

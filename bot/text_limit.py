@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.schema import ActivityTypes
 
-from bot.language_rules import locale_hint
-from bot.state import BotState
+from adapters.analysis.language_rules import locale_hint
 from dialogs.i18n import t
 from dialogs.insights import LANGUAGE_KEY
+from dialogs.state import BotState
 
 
 class TextLimitMiddleware(Middleware):

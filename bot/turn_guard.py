@@ -22,13 +22,14 @@ from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
+from adapters.locales import primary_language
 from adapters.safety_chain import SafetyChain
 from bot.connector import ConnectorError
-from bot.state import BotState
 from bot.storage import StateConflictError, StorageUnavailableError
 from dialogs.i18n import t
 from dialogs.insights import INSIGHTS_KEY, LANGUAGE_KEY
 from dialogs.interruptible import send_safety_reply
+from dialogs.state import BotState
 
 log = logging.getLogger("bot.turn_guard")
 
@@ -288,4 +289,4 @@ def _conversation_id(context: TurnContext) -> str:
 
 
 def _locale_language(activity: Activity) -> str:
-    return (activity.locale or "en").replace("_", "-").split("-")[0].lower()
+    return primary_language(activity.locale) or "en"

@@ -8,6 +8,9 @@ alone" (a feeling to acknowledge). Matching is on normalised text, whole words w
 script has spaces and substrings where it has none; a word with a negation next to it in
 the same clause ("please don't delete anything") is reported as negated. Every pattern is
 an alternation of literal words, so matching stays linear in the length of the text.
+
+One module, over 300 lines: the catalogs' loading and every matcher share one normalisation;
+the matchers are small and listed in the order prompts.py asks them.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from adapters.scripts import has_kana, is_unspaced
 from dialogs.intents import normalize
 
 ANSWERS_DIR = Path(__file__).parent / "locales" / "answers"
 # Scripts written without spaces between words (as in dialogs/intents.py).
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 # Where a clause ends: a negation on the other side of one does not count.
 _CLAUSE_END = re.compile(r"[,.;:!?¡¿、。，！？；：،؛؟।]")
 # Arabic and Hebrew write "and", "so", "the" (و ف ال; ו ה ב ל ש) joined to the next word.
@@ -96,10 +99,6 @@ def number_words(language: str, key: str) -> dict[str, int]:
     """Normalised number word -> value (1-5), for `numbers` or `ordinals`."""
     raw = _raw(language).get(key, {})
     return {normalize(word): int(value) for value, listed in raw.items() for word in listed if word.strip()}
-
-
-def is_unspaced(text: str) -> bool:
-    return _UNSPACED.search(text) is not None
 
 
 def _alternation(items: Iterable[str]) -> re.Pattern[str] | None:
@@ -195,7 +194,6 @@ def _negated(normalized: str, hit: Hit, negating: frozenset[str], unspaced: tupl
     return any(token in negating or token.endswith("n't") for token in tokens if token)
 
 
-_KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 
 
@@ -203,7 +201,7 @@ def _unspaced_window(match: str, before: str, after: str) -> str:
     """Where a negation of a word without spaces stands: Japanese negates after the verb
     ("消さないで"; a prefix like 不 sits right before), Chinese before it ("不要删除"), Korean
     both ("안 지워", "지우지 마")."""
-    if _KANA.search(match + before[-2:] + after[:2]):
+    if has_kana(match + before[-2:] + after[:2]):
         return before[-1:] + "|" + after[:5]
     if _HANGUL.search(match):
         return before[-3:] + "|" + after[:5]

@@ -9,7 +9,6 @@ options, and read free text before re-prompting, are in dialogs/prompts.py.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedActions
 
 from adapters.contracts import SUPPORTED_LANGUAGES
+from adapters.scripts import has_cjk
 from dialogs.answers import NUMBER_WORDS, parse_rating  # noqa: F401 (re-exported: imported from here before)
 from dialogs.i18n import LOCALES_DIR, gettext, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
@@ -78,7 +78,7 @@ def find_language(text: str, languages: Sequence[str]) -> str | None:
 def _contains(text: str, name: str) -> bool:
     if not name.isascii() and not any(char == " " for char in text):
         return name in text
-    if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", name):
+    if has_cjk(name):
         return name in text
     return word_pattern(name).search(text) is not None
 

@@ -25,7 +25,7 @@ from dialogs.prompts import ListeningPrompt, choice_prompt, rating_prompt, text_
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 POSITIVE, NEGATIVE, MIXED = "positive", "negative", "mixed"
 

@@ -19,7 +19,7 @@ from dialogs.insights import conversation_language, get_insights
 from dialogs.why_dialog import fingerprint, insights_summary, record_action, said_last
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 HANDOFF_INITIATE = "handoff.initiate"
 

@@ -52,7 +52,10 @@ def _catalog(language: str) -> dict[str, str]:
 
 @functools.cache
 def _own_phrases(language: str) -> frozenset[str]:
-    texts = _catalog(language).values() if language != SOURCE_LANGUAGE else _catalog("en").keys()
+    if language == SOURCE_LANGUAGE:  # the English source texts: every catalog's msgids
+        texts = {text for path in LOCALES_DIR.glob("*.po") for text in _catalog(path.stem)}
+    else:
+        texts = set(_catalog(language).values())
     return frozenset(text.strip().casefold() for text in texts if "{" not in text)
 
 

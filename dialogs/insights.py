@@ -1,82 +1,33 @@
-"""`TurnInsights`: what the cognitive pipeline learnt about one incoming message.
+"""Where a turn's analysis lives in turn state, and the accessors dialogs read it with.
 
-The pipeline (bot/pipeline.py) builds it once per turn and puts it in turn state;
-dialogs only read it, so no dialog ever calls an engine itself.
+The pipeline middleware (bot/pipeline.py) puts one `TurnInsights` (adapters/analysis) per
+message in turn state; dialogs only read it, so no dialog ever calls an engine itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from botbuilder.core import TurnContext
 
-from adapters.contracts import (
-    LanguageResult,
-    SafetyResult,
-    SentimentLabel,
-    SentimentResult,
-    Skip,
-    TranslationResult,
-)
+from adapters.analysis.insights import LanguageDecision, StepReport, TurnInsights
+from adapters.contracts import TranslationResult
+
+__all__ = [
+    "INSIGHTS_KEY",
+    "LANGUAGE_KEY",
+    "SERVICES_KEY",
+    "LanguageDecision",
+    "StepReport",
+    "TurnInsights",
+    "TurnServices",
+    "conversation_language",
+    "get_insights",
+    "get_services",
+]
 
 INSIGHTS_KEY = "showcase.insights"
 LANGUAGE_KEY = "showcase.language"
-
-
-class LanguageDecision(StrEnum):
-    """Why the conversation language is what it is after this turn."""
-
-    DETECTED = "detected"  # first confident detection
-    KEPT = "kept"  # same language, or text too short/ambiguous to switch
-    SWITCHED = "switched"  # confident detection of another language
-    EXPLICIT = "explicit"  # the user chose; detection does not override it
-    UNCERTAIN = "uncertain"  # unsure and nothing known: the bot asks once
-    HINT = "hint"  # nothing detected; the channel's locale was used
-    DEFAULT = "default"  # nothing at all: the working language
-
-
-@dataclass(frozen=True)
-class StepReport:
-    """Which engine answered one capability, how long it took, and what was skipped."""
-
-    capability: str
-    engine: str
-    latency_ms: float
-    skipped: tuple[Skip, ...] = ()
-
-
-@dataclass(frozen=True)
-class TurnInsights:
-    original_text: str
-    text: str  # in the working language: translated, or the original when not needed/possible
-    user_language: str  # the conversation language after this turn's rules
-    working_language: str
-    language_decision: LanguageDecision
-    language: LanguageResult | None = None
-    ask_language: bool = False  # unsure with nothing known: dialogs should ask once
-    translation: TranslationResult | None = None  # into the working language
-    sentiment: SentimentResult | None = None
-    safety: SafetyResult | None = None
-    analysis_enabled: bool = True  # False when the user opted out or BOT_ANALYSIS=off
-    steps: tuple[StepReport, ...] = ()
-    notes: tuple[str, ...] = ()  # plain-language decisions, shown by the "why" dialog
-
-    @property
-    def distressed(self) -> bool:
-        return self.safety is not None and self.safety.flagged
-
-    @property
-    def sentiment_uncertain(self) -> bool:
-        """Mixed or low-confidence sentiment is reported as uncertain, never forced."""
-        if self.sentiment is None:
-            return True
-        return self.sentiment.label is SentimentLabel.MIXED or self.sentiment.confidence < 0.6
-
-    @property
-    def translated(self) -> bool:
-        return self.translation is not None and self.translation.translated
 
 
 def get_insights(turn_context: TurnContext) -> TurnInsights | None:

@@ -15,9 +15,10 @@ import unicodedata
 from enum import StrEnum
 from pathlib import Path
 
+from adapters.scripts import is_unspaced
+
 KEYWORDS_DIR = Path(__file__).parent / "locales" / "keywords"
 # Scripts written without spaces between words: match keywords as substrings.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 
 class Intent(StrEnum):
@@ -85,8 +86,8 @@ def _intent_pattern(languages: frozenset[str], intent: Intent, phrases_only: boo
     if phrases_only:
         words = {word for word in words if " " in word}
     ordered = sorted(words, key=len, reverse=True)
-    spaced = [re.escape(word) for word in ordered if not _UNSPACED.search(word)]
-    unspaced = [re.escape(word) for word in ordered if _UNSPACED.search(word)]
+    spaced = [re.escape(word) for word in ordered if not is_unspaced(word)]
+    unspaced = [re.escape(word) for word in ordered if is_unspaced(word)]
     parts = ([rf"(?<!\w)(?:{'|'.join(spaced)})(?!\w)"] if spaced else []) + unspaced
     return re.compile("|".join(parts)) if parts else None
 

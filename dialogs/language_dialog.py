@@ -31,7 +31,7 @@ from dialogs.prompts import ListeningPrompt, choice_prompt, moved_on
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 OTHER = "other"
 MAX_CANDIDATES = 4

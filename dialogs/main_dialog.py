@@ -10,7 +10,6 @@ is long enough, adds one gentle check-in (dialogs/checkin.py).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
@@ -25,6 +24,7 @@ from botbuilder.dialogs import (
 from botbuilder.schema import ActivityTypes
 
 from adapters.contracts import SentimentLabel
+from adapters.scripts import has_cjk
 from dialogs.analyze_dialog import AnalyzeDialog, one_shot_text
 from dialogs.checkin import CHECKIN_ACTION, CheckinPolicy, Streak, next_streak, send_checkin
 from dialogs.choices import (
@@ -57,7 +57,7 @@ from dialogs.why_dialog import (
 )
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 COMMAND_WORDS = 5  # messages up to this many words may name a command anywhere
 LEADING_WORDS = 3  # longer ones only in their first words
@@ -78,7 +78,6 @@ PHRASE_INTENTS = (
 )
 # Replies that end with the offer of a person: a following "yes" starts the handoff, "no" a gentle answer.
 PERSON_OFFERS = ("safety", CHECKIN_ACTION)
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def find_intent(turn_context: TurnContext, insights: TurnInsights | None) -> Intent | None:
@@ -102,7 +101,7 @@ def find_intent(turn_context: TurnContext, insights: TurnInsights | None) -> Int
 
 def _command_part(text: str) -> str:
     """The part of a message that may hold a command: all of a short one, the start of a long one."""
-    if _UNSPACED.search(text):
+    if has_cjk(text):
         return text
     head = text.split(":", 1)[0] if ":" in text else text
     words = head.split()

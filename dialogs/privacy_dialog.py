@@ -30,7 +30,7 @@ from dialogs.prompts import ListeningPrompt, choice_prompt, yes_no_prompt
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 DELETED_KEY = "showcase.deleted"  # set for the turn after deletion: nothing may be saved again
 OPT_OUT, OPT_IN, DELETE, DONE = "opt_out", "opt_in", "delete", "done"

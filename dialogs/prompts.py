@@ -15,6 +15,9 @@ dialogs/interruptible.py, runs before any of this and wins).
 
 A prompt keeps its texts as catalog sources (msgids), not as sent activities, and builds
 them on every turn in the conversation language: a switch made inside a prompt is followed.
+
+One module, over 300 lines: the four prompts share the reading order above and the
+re-prompt rules; each prompt class is short.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from botbuilder.dialogs.prompts import Prompt, PromptOptions, PromptRecognizerRe
 from botbuilder.schema import Activity, ActivityTypes
 
 from adapters.contracts import SentimentLabel
+from adapters.scripts import is_unspaced
 from dialogs import answers
 from dialogs.answers import Answer
 from dialogs.choices import (
@@ -400,9 +404,9 @@ def _named(
         if option.get("msgid"):
             forms |= title_forms(option["msgid"])
         for form in forms:
-            if len(form) < (2 if answers.is_unspaced(form) else 4):
+            if len(form) < (2 if is_unspaced(form) else 4):
                 continue
-            span = _substring(normalized, form) if answers.is_unspaced(form) else _word_span(normalized, form)
+            span = _substring(normalized, form) if is_unspaced(form) else _word_span(normalized, form)
             if span is not None and not answers.negated_at(normalized, span[0], span[1], languages):
                 named.add(option["value"])
                 break

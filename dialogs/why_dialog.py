@@ -18,7 +18,7 @@ from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language
 
 if TYPE_CHECKING:
-    from bot.state import BotState
+    from dialogs.state import BotState
 
 ACTION_KEY = "showcase.action"
 

@@ -12,6 +12,9 @@ the turn read (an absent key is reserved by a zero-byte placeholder blob that re
 take as absent). Any conflict surfaces while reserving, before anything is written; once
 every key is leased, no other writer can change them, so the writes that follow cannot
 conflict. See docs/storage.md, "Azure Blob Storage".
+
+One module, over 300 lines: the lease protocol (reserve, write, release) must be read whole
+to see that a conflict can never leave half a turn written.
 """
 
 from __future__ import annotations

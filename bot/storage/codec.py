@@ -15,13 +15,9 @@ import jsonpickle
 from jsonpickle.errors import ClassNotFoundError
 
 from bot.storage.errors import StateSerializationError
+from dialogs.state import CREATE_ONLY_ETAG, ETAG_FIELD  # the state layer's contract with every store
 
-ETAG_FIELD = "e_tag"
-
-# An eTag that means "create this item only if no item exists under its key".
-# botbuilder has no such value; the bot uses it for state it loaded as absent, so two
-# first turns of one conversation cannot silently overwrite each other.
-CREATE_ONLY_ETAG = "__create_only__"
+__all__ = ["CREATE_ONLY_ETAG", "ETAG_FIELD", "decode_item", "encode_item", "etag_of", "set_etag"]
 
 
 def etag_of(item: Any) -> str | None:

@@ -13,10 +13,10 @@ from adapters.engines import Engines, build_engines
 from adapters.fakes import FakeEngines, FakeLanguageDetector, FakeSafetyChecker, engine_error
 from adapters.fallback import LanguageChain
 from bot.pipeline import PipelineMiddleware, PipelineOptions
-from bot.state import BotState
 from dialogs import i18n
 from dialogs.i18n import t, verbatim
 from dialogs.insights import LanguageDecision, TurnInsights, get_insights
+from dialogs.state import BotState
 from tests.conftest import FAKE_ONLY
 
 LANGUAGES = ("en", "es", "ar", "ja", "fr", "de", "pt")

@@ -14,7 +14,7 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
-from bot.teams_mentions import MentionMiddleware
+from bot.channels.teams.mentions import MentionMiddleware
 
 
 async def reply_with_actions(context: TurnContext) -> None:

@@ -10,7 +10,7 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from bot.hosting import install_turn_error_handler
-from bot.state import BotState
+from dialogs.state import BotState
 
 
 def failing_adapter(channel_id: str) -> tuple[TestAdapter, BotState]:

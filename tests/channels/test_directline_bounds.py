@@ -15,9 +15,9 @@ from aiohttp import web
 
 import bot.__main__ as main_module
 from bot.app import create_app
-from bot.webchat.access_log import SafeAccessLogger, loggable_path
-from bot.webchat.ratelimit import RateLimiter, client_key
-from bot.webchat.store import (
+from bot.channels.webchat.access_log import SafeAccessLogger, loggable_path
+from bot.channels.webchat.ratelimit import RateLimiter, client_key
+from bot.channels.webchat.store import (
     CLOSED,
     ActivityTooLarge,
     ConversationFull,
@@ -26,8 +26,8 @@ from bot.webchat.store import (
     StoreFull,
     UnknownConversation,
 )
-from bot.webchat.tokens import MAX_TOKEN_CHARS, TokenError, TokenIssuer
-from bot.webchat.uploads import UploadRefused, checked_type, clean_name, download_headers
+from bot.channels.webchat.tokens import MAX_TOKEN_CHARS, TokenError, TokenIssuer
+from bot.channels.webchat.uploads import UploadRefused, checked_type, clean_name, download_headers
 from tests.conftest import make_settings
 
 

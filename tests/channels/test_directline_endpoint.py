@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 
 from bot.app import create_app
-from bot.webchat.routes import ENDPOINT
-from bot.webchat.tokens import TokenError, TokenIssuer
+from bot.channels.webchat.routes import ENDPOINT
+from bot.channels.webchat.tokens import TokenError, TokenIssuer
 from tests.conftest import make_settings, serve
 
 API = "/v3/directline"

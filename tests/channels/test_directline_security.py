@@ -16,9 +16,9 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_app
-from bot.webchat.routes import ENDPOINT
-from bot.webchat.store import ConversationStore
-from bot.webchat.tokens import TokenError
+from bot.channels.webchat.routes import ENDPOINT
+from bot.channels.webchat.store import ConversationStore
+from bot.channels.webchat.tokens import TokenError
 from tests.conftest import make_settings, serve
 
 API = "/v3/directline"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.teams_package import (
+from bot.channels.teams.app_package import (
     TeamsPackageError,
     build_manifest,
     build_package,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 from bot.app import create_app
-from bot.webchat.routes import WEBCHAT_CDN, WEBCHAT_VERSION, find_webchat_bundle
+from bot.channels.webchat.routes import WEBCHAT_CDN, WEBCHAT_VERSION, find_webchat_bundle
 from tests.channels.conftest import REPO, local_only_page, require_node_package
 from tests.conftest import make_settings, serve
 

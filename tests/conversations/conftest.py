@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations.pytest_plugin import collect_conversation_file
+from chatscripts.pytest_plugin import collect_conversation_file
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import RUNTIME, create_app
-from bot.conversations.showcase import PATIENT
+from bot.conversation_bot import PATIENT
 from bot.transcripts import install_transcript_logging
 from tests.channels.conftest import CHROMIUM_ARGS, local_only_page, require_chromium, require_node_package
 from tests.conftest import make_settings, serve

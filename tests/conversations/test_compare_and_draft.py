@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.conversations.compare import align
-from bot.conversations.draft import draft
-from bot.conversations.inprocess import run_in_process
-from bot.conversations.script import parse_script
-from bot.conversations.showcase import showcase_bot
+from bot.conversation_bot import showcase_bot
+from chatscripts.compare import align
+from chatscripts.draft import draft
+from chatscripts.inprocess import run_in_process
+from chatscripts.script import parse_script
 
 
 def bot_steps(*lines: str):
@@ -41,7 +41,7 @@ def test_missing_extra_and_differing_replies_are_told_apart():
 
 def test_typing_and_trace_activities_are_not_replies():
     actual = [{"type": "typing"}, *said("a"), {"type": "trace", "name": "debug"}]
-    from bot.conversations.compare import visible
+    from chatscripts.compare import visible
 
     assert statuses(bot_steps("a"), visible(actual)) == ["ok"]
 

@@ -1,4 +1,4 @@
-"""`python -m bot.conversations run FILE --url ...` against the app served on a real port."""
+"""`python -m chatscripts run FILE --url ...` against the app served on a real port."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import socket
 import sys
 from pathlib import Path
 
-from bot.conversations.live import run_live
-from bot.conversations.render import render
-from bot.conversations.script import parse_script
+from chatscripts.live import run_live
+from chatscripts.render import render
+from chatscripts.script import parse_script
 
 SMOKE = Path(__file__).parent / "smoke.chat"  # also runs in-process, as an example
 
 WRONG = """\
 title: wrong on purpose
+engines: app
 user: hello
 bot: this is certainly not what the bot says
 """
@@ -29,7 +30,7 @@ bot: ...
 async def cli(*args: str) -> tuple[int, str]:
     """Run the real command line in a subprocess (the test's event loop keeps serving the bot)."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.conversations", *args,
+        sys.executable, "-m", "chatscripts", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await process.communicate()
@@ -48,9 +49,31 @@ async def test_a_wrong_expectation_fails_over_http_with_exit_code_1_and_a_diff(b
     code, output = await cli("run", str(SMOKE), str(tmp_path), "--url", f"{bot_url}/api/messages")
     assert code == 1, output
     assert "FAIL wrong on purpose" in output
-    assert "3 | bot: this is certainly not what the bot says" in output
-    assert 'line 3: text: expected "this is certainly not what the bot says", got "' in output
+    assert "4 | bot: this is certainly not what the bot says" in output
+    assert 'line 4: text: expected "this is certainly not what the bot says", got "' in output
     assert "1 passed, 1 failed" in output
+
+
+async def test_conversations_on_fake_engines_are_skipped_live_and_said_so(bot_url: str, tmp_path: Path):
+    (tmp_path / "scripted.chat").write_text("title: scripted\n" + ENGINE_LINE, encoding="utf-8")
+    code, output = await cli("run", str(SMOKE), str(tmp_path), "--url", f"{bot_url}/api/messages")
+    assert code == 0, output
+    assert "SKIP scripted: it scripts fake engines" in output
+    assert "1 passed, 0 failed, 1 skipped" in output
+
+
+async def test_include_fake_runs_them_anyway(bot_url: str, tmp_path: Path):
+    (tmp_path / "scripted.chat").write_text("title: scripted\n" + ENGINE_LINE, encoding="utf-8")
+    code, output = await cli("run", str(tmp_path), "--url", f"{bot_url}/api/messages", "--include-fake")
+    assert code == 0, output
+    assert "PASS scripted" in output and "SKIP" not in output
+
+
+async def test_nothing_left_to_run_is_an_error_not_a_silent_pass(bot_url: str, tmp_path: Path):
+    (tmp_path / "scripted.chat").write_text("title: scripted\n" + ENGINE_LINE, encoding="utf-8")
+    code, output = await cli("run", str(tmp_path), "--url", f"{bot_url}/api/messages")
+    assert code == 2, output
+    assert "nothing to run: all 1 conversation(s) script fake engines" in output
 
 
 async def test_replies_arrive_on_the_channel_routes_the_runner_serves(bot_url: str):
@@ -87,7 +110,7 @@ async def test_an_unreadable_file_exits_with_2(tmp_path: Path):
 
 
 def test_without_url_the_command_runs_in_process_and_check_only_parses(capsys):
-    from bot.conversations.cli import main
+    from chatscripts.cli import main
 
     assert main(["check", str(SMOKE)]) == 0
     assert "1 conversation(s) read without errors" in capsys.readouterr().out

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations.compare import Turn
-from bot.conversations.files import load_conversations
-from bot.conversations.inprocess import run_in_process
-from bot.conversations.model import Conversation
-from bot.conversations.showcase import showcase_bot
+from bot.conversation_bot import showcase_bot
+from chatscripts.compare import Turn
+from chatscripts.files import load_conversations
+from chatscripts.inprocess import run_in_process
+from chatscripts.model import Conversation
 from tests.conversations.repeats import RepeatWatch
 
 HERE = Path(__file__).parent

@@ -10,8 +10,8 @@ import pytest
 pytest_plugins = ["pytester"]
 
 # With the pytest11 entry point installed the plugin loads by itself; `-p` would register it twice.
-INSTALLED = any(e.name == "showcase_conversations" for e in entry_points(group="pytest11"))
-PLUGIN = () if INSTALLED else ("-p", "bot.conversations.pytest_plugin")
+INSTALLED = any(e.name == "chatscripts" for e in entry_points(group="pytest11"))
+PLUGIN = () if INSTALLED else ("-p", "chatscripts.pytest_plugin")
 
 QUIET = "asyncio_default_fixture_loop_scope = function\nfilterwarnings = ignore::pytest.PytestAssertRewriteWarning\n"
 
@@ -19,7 +19,7 @@ TINY_BOT = '''
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory
 from botbuilder.schema import ActionTypes, CardAction, SuggestedActions
 
-from bot.conversations.inprocess import BotUnderTest
+from chatscripts.inprocess import BotUnderTest
 
 
 class TinyBot(ActivityHandler):
@@ -41,7 +41,7 @@ class TinyBot(ActivityHandler):
             await turn_context.send_activity(f"echo: {text}")
 
 
-async def tiny_bot(engines):
+async def tiny_bot(conversation):
     return BotUnderTest(logic=TinyBot().on_turn)
 '''
 
@@ -142,7 +142,7 @@ def test_a_broken_file_is_a_collection_error_naming_the_line(project: pytest.Pyt
 
 def test_the_conftest_hook_collects_each_file_once_even_with_the_plugin_installed(project: pytest.Pytester):
     project.makeconftest(
-        "from bot.conversations.pytest_plugin import collect_conversation_file\n"
+        "from chatscripts.pytest_plugin import collect_conversation_file\n"
         "from tinybot import tiny_bot\n"
         "def pytest_collect_file(file_path, parent):\n"
         "    return collect_conversation_file(file_path, parent, tiny_bot)\n"

@@ -14,14 +14,14 @@ from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
 from bot.app import RUNTIME, create_app
-from bot.conversations.inprocess import run_in_process
-from bot.conversations.live import run_live
-from bot.conversations.render import render
-from bot.conversations.script import parse_script
-from bot.conversations.showcase import PATIENT, showcase_bot
-from bot.conversations.transcript import load_transcript
+from bot.conversation_bot import PATIENT, showcase_bot
 from bot.settings import Settings
 from bot.transcripts import FileTranscriptStore, install_transcript_logging, safe_name
+from chatscripts.inprocess import run_in_process
+from chatscripts.live import run_live
+from chatscripts.render import render
+from chatscripts.script import parse_script
+from chatscripts.transcript import load_transcript
 from tests.conftest import make_settings, serve
 
 # One recording (the real app, its offline engines) shared by the module's tests.

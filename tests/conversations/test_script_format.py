@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversations.checks import CardCheck, EventCheck, SuggestedCheck, TextCheck, TypeCheck
-from bot.conversations.model import BotStep, ConversationError, EngineStep, UserStep
-from bot.conversations.script import parse_script
+from chatscripts.checks import CardCheck, EventCheck, SuggestedCheck, TextCheck, TypeCheck
+from chatscripts.model import BotStep, ConversationError, EngineStep, UserStep
+from chatscripts.script import parse_script
 
 MESSAGE = {"type": "message"}
 

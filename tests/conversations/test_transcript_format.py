@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversations.checks import AttachmentTypesCheck, EventCheck, TextCheck, TypeCheck
-from bot.conversations.model import BotStep, ConversationError, UserStep
-from bot.conversations.transcript import load_transcript
+from chatscripts.checks import AttachmentTypesCheck, EventCheck, TextCheck, TypeCheck
+from chatscripts.model import BotStep, ConversationError, UserStep
+from chatscripts.transcript import load_transcript
 
 BOT = {"id": "86f1de30", "name": "Bot", "role": "bot"}
 USER = {"id": "1ce384f1", "name": "User", "role": "user"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.conversations.inprocess import run_in_process
-from bot.conversations.render import render
-from bot.conversations.showcase import showcase_bot
-from bot.conversations.transcript import load_transcript
+from bot.conversation_bot import showcase_bot
+from chatscripts.inprocess import run_in_process
+from chatscripts.render import render
+from chatscripts.transcript import load_transcript
 from tests.conversations.record_webchat import SESSION, record_webchat_session
 
 

@@ -12,10 +12,10 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 
 from adapters.engines import Engines, build_engines
 from adapters.fakes import FakeEngines, FakeLanguageDetector, FakeSafetyChecker
+from bot.channels.teams.mentions import MentionMiddleware
 from bot.pipeline import PipelineMiddleware, PipelineOptions
 from bot.showcase_bot import ShowcaseBot
-from bot.state import BotState
-from bot.teams_mentions import MentionMiddleware
+from dialogs.state import BotState
 from tests.conftest import FAKE_ONLY
 from tests.conversations.repeats import RepeatWatch
 

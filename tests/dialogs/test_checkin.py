@@ -11,9 +11,9 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 
 from adapters.contracts import SafetyResult, SentimentLabel, SentimentResult, SentimentScores
 from adapters.engines import build_engines
+from bot.channels.teams.mentions import MentionMiddleware
 from bot.pipeline import PipelineMiddleware, PipelineOptions
 from bot.runtime import build_runtime
-from bot.teams_mentions import MentionMiddleware
 from dialogs.checkin import CheckinPolicy, Streak, next_streak
 from dialogs.insights import LanguageDecision, TurnInsights
 from tests.conftest import FAKE_ONLY, make_settings

@@ -902,7 +902,7 @@ class _DirectLine:
     PER_CONVERSATION = 6  # cases per conversation: keeps each one far from its history bounds
 
     def __init__(self, app: web.Application) -> None:
-        from bot.webchat.routes import ENDPOINT
+        from bot.channels.webchat.routes import ENDPOINT
 
         self.endpoint = app[ENDPOINT] if ENDPOINT in app else None
         self._slots: dict[int, tuple[str, str]] = {}
@@ -954,7 +954,7 @@ class _DirectLine:
 
     def _expired(self, conversation_id: str) -> str:
         """A correctly signed token that expired an hour ago (needs the in-process key)."""
-        from bot.webchat.tokens import TokenIssuer
+        from bot.channels.webchat.tokens import TokenIssuer
 
         issuer = getattr(self.endpoint, "tokens", None)
         key = getattr(issuer, "_key", None)

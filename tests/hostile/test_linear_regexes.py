@@ -15,16 +15,16 @@ from collections.abc import Callable
 
 import pytest
 
+from adapters.analysis.language_rules import is_ambiguous, is_single_word, words_of
+from adapters.analysis.protect import protect
 from adapters.fast_sentiment import feature_indices
 from adapters.local_safety import LexiconSafetyChecker
 from adapters.local_sentiment import prepare_text, split_sentences
 from adapters.text_limits import split_text
 from bot.activity_schema import _SURROGATE
-from bot.language_rules import is_ambiguous, is_single_word, words_of
-from bot.protect import protect
-from bot.webchat.generate_auth import _USER_ID
-from bot.webchat.tokens import _TOKEN_SHAPE
-from bot.webchat.uploads import _SAFE_ASCII_NAME
+from bot.channels.webchat.generate_auth import _USER_ID
+from bot.channels.webchat.tokens import _TOKEN_SHAPE
+from bot.channels.webchat.uploads import _SAFE_ASCII_NAME
 from dialogs.choices import find_language, parse_rating
 from dialogs.intents import recognize
 from dialogs.translate_dialog import parse_request

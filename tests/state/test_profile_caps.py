@@ -9,7 +9,9 @@ from botbuilder.core import ConversationState, TurnContext, UserState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
-from bot.state import (
+from bot.storage.codec import encode_item
+from bot.storage.memory_store import InMemoryStorage
+from dialogs.state import (
     CORRECTIONS_LIMIT,
     ELLIPSIS,
     FEEDBACK_LIMIT,
@@ -20,8 +22,6 @@ from bot.state import (
     UserProfile,
     clip_text,
 )
-from bot.storage.codec import encode_item
-from bot.storage.memory_store import InMemoryStorage
 
 FLOOD = 10_000
 LONG = "ünïcødé text 🙂 " * 400  # 6,400 characters, past the bot's own 5,120-character message limit

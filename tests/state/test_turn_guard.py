@@ -12,11 +12,11 @@ from botbuilder.core import ConversationState, Storage, TurnContext, UserState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
-from bot.state import BotState
 from bot.storage.blob_store import AzureBlobStorage
 from bot.storage.memory_store import InMemoryStorage
 from bot.storage.sqlite_store import SqliteStorage
 from bot.turn_guard import TurnCapture, TurnGuard
+from dialogs.state import BotState
 from tests.state.stores import BrokenStorage, OneKeyRivalStorage, RivalStorage, turns_of
 from tests.storage.azurite import AzuriteServer
 

@@ -1,0 +1,1 @@
+"""The framework-free turn analysis: detect, translate, score and check one message, decide its language."""

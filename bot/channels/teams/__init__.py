@@ -1,0 +1,1 @@
+"""Microsoft Teams: @mention removal before analysis, and the app package (manifest + icons)."""
