@@ -3,7 +3,8 @@
 Closed: calls go through and consecutive failures are counted. Open (after
 `failure_threshold` consecutive failures): calls are refused until `cooldown_s`
 has passed. Half-open: exactly one probe call is let through; its success closes
-the circuit, its failure opens it again for another cool-down.
+the circuit, its failure opens it again for another cool-down. `on_change`, when set,
+hears every change of state (the chain reports it to telemetry and the log).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = 0.0
         self._probe_in_flight = False
+        self.on_change: Callable[[str], None] | None = None
+
+    def _moved(self, before: CircuitState) -> None:
+        if self.on_change is not None and self._state is not before:
+            self.on_change(self._state.value)
 
     @property
     def state(self) -> CircuitState:
@@ -67,6 +73,7 @@ class CircuitBreaker:
                 return False
             self._state = CircuitState.HALF_OPEN
             self._probe_in_flight = False
+            self._moved(CircuitState.OPEN)
         if self._probe_in_flight:
             return False
         self._probe_in_flight = True
@@ -74,7 +81,8 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         """The engine answered: close the circuit and forget past failures."""
-        self._state = CircuitState.CLOSED
+        before, self._state = self._state, CircuitState.CLOSED
+        self._moved(before)
         self._failures = 0
         self._probe_in_flight = False
 
@@ -83,8 +91,9 @@ class CircuitBreaker:
         self._failures += 1
         self._probe_in_flight = False
         if self._state is CircuitState.HALF_OPEN or self._failures >= self.failure_threshold:
-            self._state = CircuitState.OPEN
+            before, self._state = self._state, CircuitState.OPEN
             self._opened_at = self._clock()
+            self._moved(before)
 
     def release(self) -> None:
         """The call ended with no verdict (cancelled): let another probe through later."""

@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from adapters import telemetry
 from adapters.circuit import CircuitBreaker
 from adapters.contracts import (
     EngineError,
@@ -125,6 +126,7 @@ class FallbackChain(Generic[E, R]):
     """The engine-agnostic core: ordered slots, breakers, budgets, metrics."""
 
     name = "chain"
+    capability = "chain"  # the telemetry label of every engine call of this chain
 
     def __init__(self, engines: Sequence[E], *, policy: ChainPolicy | None = None) -> None:
         if not engines:
@@ -143,6 +145,16 @@ class FallbackChain(Generic[E, R]):
             )
             for name, engine in zip(_unique_names(engines), engines, strict=True)
         ]
+        for slot in self._slots:
+            slot.breaker.on_change = self._circuit_reporter(slot.name)
+            telemetry.watch_circuit(self.capability, slot.name, slot.breaker)
+
+    def _circuit_reporter(self, engine: str) -> Callable[[str], None]:
+        def report(state: str) -> None:
+            telemetry.record_circuit_change(self.capability, engine, state)
+            log.info("circuit_changed capability=%s engine=%s state=%s", self.capability, engine, state)
+
+        return report
 
     @property
     def engine_names(self) -> tuple[str, ...]:
@@ -185,41 +197,48 @@ class FallbackChain(Generic[E, R]):
             waiting = slot.breaker.retry_in()
             detail = f"retry in {waiting:.1f}s" if waiting > 0 else "probe in progress"
             return Skip(slot.name, SkipReason.CIRCUIT_OPEN, detail)
-        started = time.perf_counter()
-        outcome: list[R] | Skip
-        try:
-            async with asyncio.timeout(timeout):
-                results = list(await call(slot.engine, batch))
-        except asyncio.CancelledError:
-            slot.breaker.release()
-            raise
-        except TimeoutError:
-            outcome = Skip(slot.name, SkipReason.TIMEOUT, f"no answer within {timeout:.3g}s")
-        except UnsupportedLanguageError as exc:
-            outcome = Skip(slot.name, SkipReason.UNSUPPORTED_LANGUAGE, exc.language)
-        except EngineError as exc:
-            outcome = Skip(slot.name, SkipReason.ERROR, str(exc))
-        except Exception as exc:  # an engine bug must cost a fallback, never the turn
-            log.exception("engine_crashed engine=%s", slot.name)
-            outcome = Skip(slot.name, SkipReason.ERROR, f"{type(exc).__name__}: {exc}")
-        else:
-            if len(results) == len(batch):
-                outcome = results
+        with telemetry.engine_call(self.capability, slot.name) as traced:
+            started = time.perf_counter()
+            outcome: list[R] | Skip
+            try:
+                async with asyncio.timeout(timeout):
+                    results = list(await call(slot.engine, batch))
+            except asyncio.CancelledError:
+                slot.breaker.release()
+                raise
+            except TimeoutError:
+                outcome = Skip(slot.name, SkipReason.TIMEOUT, f"no answer within {timeout:.3g}s")
+            except UnsupportedLanguageError as exc:
+                outcome = Skip(slot.name, SkipReason.UNSUPPORTED_LANGUAGE, exc.language)
+            except EngineError as exc:
+                outcome = Skip(slot.name, SkipReason.ERROR, str(exc))
+            except Exception as exc:  # an engine bug must cost a fallback, never the turn
+                log.exception("engine_crashed engine=%s", slot.name)
+                outcome = Skip(slot.name, SkipReason.ERROR, f"{type(exc).__name__}: {exc}")
             else:
-                outcome = Skip(
-                    slot.name,
-                    SkipReason.ERROR,
-                    f"{len(results)} results for {len(batch)} texts",
-                )
-        latency_ms = (time.perf_counter() - started) * 1000
-        failed = isinstance(outcome, Skip) and outcome.reason in (
-            SkipReason.ERROR,
-            SkipReason.TIMEOUT,
-        )
-        if failed:
-            slot.breaker.record_failure()
-        else:  # an answer, or a clean "unsupported language": the service is healthy
-            slot.breaker.record_success()
+                if len(results) == len(batch):
+                    outcome = results
+                else:
+                    outcome = Skip(
+                        slot.name,
+                        SkipReason.ERROR,
+                        f"{len(results)} results for {len(batch)} texts",
+                    )
+            latency_ms = (time.perf_counter() - started) * 1000
+            failed = isinstance(outcome, Skip) and outcome.reason in (
+                SkipReason.ERROR,
+                SkipReason.TIMEOUT,
+            )
+            if failed:
+                slot.breaker.record_failure()
+            else:  # an answer, or a clean "unsupported language": the service is healthy
+                slot.breaker.record_success()
+            traced.finish(
+                "ok" if not isinstance(outcome, Skip) else outcome.reason.value,
+                latency_ms,
+                failed=failed,
+                texts=len(batch),
+            )
         slot.counters.record_call(latency_ms, failed=failed)
         if isinstance(outcome, Skip):
             log.info(
@@ -257,6 +276,7 @@ class FallbackChain(Generic[E, R]):
             outcome = await self._attempt(slot, call, [texts[i] for i in pending], routed.deadline)
             if isinstance(outcome, Skip):
                 slot.counters.record_skip(outcome.reason)
+                telemetry.record_fallback(self.capability, slot.name, outcome.reason.value)
                 for i in pending:
                     routed.skips[i].append(outcome)
                 continue
@@ -277,6 +297,7 @@ class FallbackChain(Generic[E, R]):
                     unsure.append(i)
             if unsure:
                 slot.counters.record_skip(SkipReason.LOW_CONFIDENCE)
+                telemetry.record_fallback(self.capability, slot.name, SkipReason.LOW_CONFIDENCE.value)
             pending = unsure
         if confidence is not None:
             for i in pending:
@@ -291,6 +312,8 @@ async def _detect(engine: LanguageDetector, batch: list[str]) -> list[LanguageRe
 
 class LanguageChain(FallbackChain[LanguageDetector, LanguageResult]):
     """A LanguageDetector that falls back, and asks a second engine when unsure."""
+
+    capability = "language"
 
     def __init__(
         self,
@@ -372,6 +395,8 @@ class LanguageChain(FallbackChain[LanguageDetector, LanguageResult]):
 class SentimentChain(FallbackChain[SentimentAnalyzer, SentimentResult]):
     """A SentimentAnalyzer that falls back on errors, unsupported languages and doubt."""
 
+    capability = "sentiment"
+
     async def analyze(self, texts: Sequence[str], *, language: str) -> list[SentimentResult]:
         texts = list(texts)
         if not texts:
@@ -399,6 +424,8 @@ class SentimentChain(FallbackChain[SentimentAnalyzer, SentimentResult]):
 
 class TranslationChain(FallbackChain[Translator, TranslationResult]):
     """A Translator that falls back, ending in an honest passthrough (translated=False)."""
+
+    capability = "translation"
 
     async def translate(
         self, texts: Sequence[str], *, to: str, source: str | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from adapters import telemetry
 from adapters.contracts import SafetyChecker, SafetyFlag, SafetyResult, Skip
 from adapters.fallback import ChainPolicy, FallbackChain
 from adapters.local_safety import SEVERITY
@@ -26,6 +27,7 @@ class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
     """`SafetyChecker` over several engines, asked concurrently, combined with OR."""
 
     name = "safety"
+    capability = "safety"
 
     def __init__(self, engines: Sequence[SafetyChecker], *, policy: ChainPolicy | None = None) -> None:
         super().__init__(engines, policy=policy)
@@ -50,6 +52,7 @@ class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
             if isinstance(outcome, Skip):
                 skipped.append(outcome)
                 slot.counters.record_skip(outcome.reason)
+                telemetry.record_fallback(self.capability, slot.name, outcome.reason.value)
             else:
                 answers.append(outcome[0])
         return combine(answers, tuple(skipped))
