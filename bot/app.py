@@ -8,6 +8,7 @@ from botbuilder.core import Storage
 from adapters.engines import Engines
 from bot.channels.webchat.routes import ENDPOINT, add_webchat_routes
 from bot.messages import messages_handler
+from bot.observability import add_observability
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 
@@ -57,6 +58,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     add_webchat_routes(app, settings, lambda: (app[RUNTIME].adapter, app[RUNTIME].bot))
+    add_observability(app, settings)  # nothing unless OTEL_*, APPLICATIONINSIGHTS_*, BOT_PROMETHEUS or BOT_ADMIN_TOKEN
     return app
 
 

@@ -148,6 +148,13 @@ class Settings:
     log_level: str = "INFO"
     log_text: bool = False
     endpoints: BotFrameworkEndpoints = field(default_factory=BotFrameworkEndpoints)
+    # Observability (docs/observability.md): nothing is exported unless one of these is set.
+    otlp_traces_endpoint: str = ""  # from OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (OTLP/HTTP protobuf)
+    otlp_metrics_endpoint: str = ""  # from OTEL_EXPORTER_OTLP_[METRICS_]ENDPOINT
+    appinsights_connection_string: str = field(default="", repr=False)  # Azure Monitor
+    prometheus: bool = False  # serve GET /metrics, behind metrics_token
+    metrics_token: str = field(default="", repr=False)  # bearer token of /metrics
+    admin_token: str = field(default="", repr=False)  # serves /admin (operator page) when set
 
     # Names botbuilder's ConfigurationBotFrameworkAuthentication reads.
     @property
@@ -402,4 +409,53 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_text=read.switch("BOT_LOG_TEXT", False),
         endpoints=_read_endpoints(read),
+        **_read_observability(read),
     )
+
+
+MIN_TOKEN_CHARS = 16
+OTLP_PROTOCOLS = ("http/protobuf",)
+
+
+def _otlp_endpoint(read: _Reader, signal: str) -> str:
+    """The OTLP/HTTP URL of one signal as the OpenTelemetry spec resolves it ("" when off)."""
+    if read.raw("OTEL_SDK_DISABLED").lower() == "true" or read.raw(f"OTEL_{signal}_EXPORTER").lower() == "none":
+        return ""
+    for name in (f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        if read.raw(name):
+            read.choice(name, "http/protobuf", OTLP_PROTOCOLS)
+    own = read.url(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    if own:
+        return own
+    base = read.url("OTEL_EXPORTER_OTLP_ENDPOINT")
+    return f"{base.rstrip('/')}/v1/{signal.lower()}" if base else ""
+
+
+def _token(read: _Reader, name: str) -> str:
+    value = read.raw(name)
+    if value and len(value) < MIN_TOKEN_CHARS:
+        raise SettingsError(name, "(hidden)", f"a secret of {MIN_TOKEN_CHARS} or more characters")
+    return value
+
+
+def _read_observability(read: _Reader) -> dict[str, object]:
+    """Exporters (standard OTEL_* and APPLICATIONINSIGHTS_* variables), /metrics and /admin."""
+    connection_string = read.raw("APPLICATIONINSIGHTS_CONNECTION_STRING")
+    if connection_string and "instrumentationkey=" not in connection_string.lower():
+        raise SettingsError(
+            "APPLICATIONINSIGHTS_CONNECTION_STRING", "(hidden)", "an Application Insights connection string"
+        )
+    prometheus = read.switch("BOT_PROMETHEUS", False)
+    metrics_token = _token(read, "BOT_METRICS_TOKEN")
+    if prometheus and not metrics_token:
+        raise SettingsError(
+            "BOT_METRICS_TOKEN", "", f"a secret of {MIN_TOKEN_CHARS} or more characters when BOT_PROMETHEUS=on"
+        )
+    return {
+        "otlp_traces_endpoint": _otlp_endpoint(read, "TRACES"),
+        "otlp_metrics_endpoint": _otlp_endpoint(read, "METRICS"),
+        "appinsights_connection_string": connection_string,
+        "prometheus": prometheus,
+        "metrics_token": metrics_token,
+        "admin_token": _token(read, "BOT_ADMIN_TOKEN"),
+    }
