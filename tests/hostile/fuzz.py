@@ -723,7 +723,8 @@ def _route_case(b: _Builder) -> Case:
         ("GET", "/static/app/%00", None), ("GET", "/static/webchat/webchat.js", None),
         ("GET", "/readyz", None), ("POST", "/healthz", b"x"), ("GET", "/nope/" + "a" * 4000, None),
         ("GET", "/api/messages/../healthz", None), ("TRACE", "/", None),
-        ("POST", "/api/messages", None),
+        ("POST", "/api/messages", None), ("GET", "/admin", None), ("GET", "/admin/data", None),
+        ("GET", "/metrics", None),
     ))
     b.note(f"{method} {path[:40]}")
     headers: tuple[tuple[str, str], ...] = ()
