@@ -32,6 +32,18 @@ CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 _CODE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
 _NAME = re.compile(r"[a-z0-9_#+.-]{1,40}")
 
+# Bot Framework channel ids and activity types: anything else a client sends is "other".
+CHANNELS = frozenset({
+    "msteams", "webchat", "directline", "directlinespeech", "emulator", "test", "slack", "facebook",
+    "telegram", "sms", "email", "skype", "skypeforbusiness", "kik", "line", "groupme", "alexa",
+    "omnichannel", "outlook", "m365extensions", "cortana", "twilio-sms", "console",
+})
+ACTIVITY_TYPES = frozenset({
+    "message", "conversationupdate", "contactrelationupdate", "typing", "endofconversation", "event",
+    "invoke", "invokeresponse", "deleteuserdata", "messageupdate", "messagedelete", "installationupdate",
+    "messagereaction", "suggestion", "trace", "handoff", "command", "commandresult",
+})
+
 # Milliseconds: an offline engine answers in ~1 ms, Azure in ~50-500 ms, a turn within its 5 s budget.
 LATENCY_BUCKETS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
@@ -238,10 +250,12 @@ class _Turn:
 
     __slots__ = ("_attributes", "_ins", "_span", "_started", "_token")
 
-    def __init__(self, ins: _Instruments, channel: str, activity_type: str) -> None:
+    def __init__(self, ins: _Instruments, channel: str | None, activity_type: str | None) -> None:
         self._ins = ins
+        kind = activity_type.lower() if activity_type else ""
         self._attributes: dict[str, str | bool] = {
-            "showcase.channel": _name(channel), "showcase.activity_type": _name(activity_type.lower()),
+            "showcase.channel": channel if channel in CHANNELS else "other",
+            "showcase.activity_type": kind if kind in ACTIVITY_TYPES else "other",
         }
 
     def __enter__(self) -> _Turn:
@@ -270,7 +284,7 @@ class _Turn:
         self._ins.turn_duration.record(latency_ms, metric)
 
 
-def turn(channel: str, activity_type: str) -> _Turn | _NoTurn:
+def turn(channel: str | None, activity_type: str | None) -> _Turn | _NoTurn:
     """A scope around one turn: `with turn(channel, type) as t: ...; t.annotate(language="fr")`."""
     ins = _on
     return _NO_TURN if ins is None else _Turn(ins, channel, activity_type)
@@ -304,9 +318,9 @@ def record_handoff() -> None:
         ins.handoffs.add(1)
 
 
-def record_correction(label: str) -> None:
-    """A user corrected the sentiment reading to `label`."""
-    if (ins := _on) is not None:
+def record_correction(label: str, *, changed: bool = True) -> None:
+    """A user told how they feel (`label`); counted when it differs from what was read."""
+    if changed and (ins := _on) is not None:
         ins.corrections.add(1, {"showcase.label": _name(label)})
 
 

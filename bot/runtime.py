@@ -13,6 +13,7 @@ from adapters.engines import Engines, build_engines, build_safety
 from bot import storage as storage_factory
 from bot.channels.teams.mentions import MentionMiddleware
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
+from bot.observability.turn_middleware import TurnTelemetryMiddleware
 from bot.pipeline import PipelineMiddleware, pipeline_options
 from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
@@ -74,6 +75,7 @@ async def build_runtime(
         transcripts = install_transcript_logging(adapter, settings.transcript_dir)
         state.add_eraser(transcripts.erase)  # "delete my data" deletes the recording too
     safety_checker = safety if safety is not None else engines.safety if engines is not None else None
+    adapter.use(TurnTelemetryMiddleware())  # the turn span: around everything, a no-op when telemetry is off
     adapter.use(TurnGuard(safety=safety_checker))  # outermost: one turn at a time, retried on a lost state race
     adapter.use(
         TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)

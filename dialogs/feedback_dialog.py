@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
+from adapters import telemetry
 from adapters.contracts import SentimentLabel
 from dialogs.cards import feedback_card
 from dialogs.choices import N_, option, yes_no_options
@@ -138,4 +139,5 @@ class FeedbackDialog(InterruptibleDialog):
             }
         )
         summary["corrected"] = detected is None or detected["label"] != feeling
+        telemetry.record_correction(feeling, changed=summary["corrected"])
 

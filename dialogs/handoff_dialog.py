@@ -14,6 +14,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from adapters import telemetry
 from dialogs.i18n import t
 from dialogs.insights import conversation_language, get_insights
 from dialogs.why_dialog import fingerprint, insights_summary, record_action, said_last
@@ -74,6 +75,7 @@ class HandoffDialog(ComponentDialog):
             "transcript": list(profile.transcript),
         }
         await context.send_activity(handoff_event(context, handoff_context, list(profile.transcript)))
+        telemetry.record_handoff()
         text = t(
             context,
             "I've asked for a person to join this conversation and passed on a summary, so you won't have to "

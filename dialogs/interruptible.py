@@ -16,6 +16,7 @@ from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult, DialogTurnStatus
 from botbuilder.schema import ActivityTypes
 
+from adapters import telemetry
 from dialogs.choices import (
     N_,
     join_lines,
@@ -43,6 +44,8 @@ async def send_safety_reply(turn_context: TurnContext) -> None:
     with the same resources, instead of words meant for the person at risk.
     """
     insights = get_insights(turn_context)
+    telemetry.record_safety_reply(insights and insights.safety and insights.safety.category,
+                                  insights and insights.user_language)
     if insights is not None and insights.safety is not None and insights.safety.about_someone_else:
         await _send_third_party_reply(turn_context)
         return

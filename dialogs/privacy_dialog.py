@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
+from adapters import telemetry
 from dialogs.choices import (
     N_,
     join_lines,
@@ -91,6 +92,7 @@ class PrivacyDialog(InterruptibleDialog):
         if choice == OPT_OUT:
             user.analysis_opt_out = True
             record_action(context, "opt_out")
+            telemetry.record_opt_out()
             text = t(context, "Done: from your next message on, I won't send what you write to any language, "
                               "sentiment or translation engine. A local check for words of distress still runs, "
                               "and nothing leaves the bot.")
@@ -116,6 +118,7 @@ class PrivacyDialog(InterruptibleDialog):
             await context.send_activity(MessageFactory.text(t(context, "Okay, I kept everything as it was.")))
             return await step.end_dialog(None)
         await self._state.delete_all(context)
+        telemetry.record_deletion()
         context.turn_state[DELETED_KEY] = True
         text = t(context, "I've deleted everything I stored about you and this conversation. "
                           "If you write again, I'll start fresh.")

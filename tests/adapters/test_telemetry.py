@@ -120,6 +120,10 @@ def test_turn_scope_counts_the_turn_and_bounds_hostile_values(recorded: Recorded
     assert languages == {"es": 1, "other": 1}
     labels = {a["showcase.label"] for a, _ in recorded.points("showcase.sentiment")}
     assert labels == {"positive", "other"}
+    with telemetry.turn("my-own-channel-with-a-name", "<b>boom</b>"):
+        pass
+    made_up = [a for a, _ in recorded.points("showcase.turns") if a["showcase.channel"] == "other"]
+    assert made_up == [{"showcase.channel": "other", "showcase.activity_type": "other", "showcase.outcome": "ok"}]
 
 
 def test_nothing_is_recorded_and_nothing_fails_when_off() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from statistics import pvariance
 
 import aiohttp
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -88,8 +88,16 @@ async def test_admin_page_draws_its_plots_in_chromium(admin_bot: str, browser, t
     for plot in PLOTS:
         canvas = page.locator(f"#plot-{plot} canvas")
         assert await canvas.count() == 1, plot
-        picture = Image.open(io.BytesIO(await page.locator(f"#plot-{plot}").screenshot())).convert("L")
-        assert pvariance(list(picture.getdata())) > 50, f"{plot} looks blank"
+        picture = np.asarray(Image.open(io.BytesIO(await canvas.screenshot())).convert("L"), dtype=float)
+        assert picture.var() > 50, f"{plot} looks blank"
+    # The language plot drew one line per language, each in its own colour (axes are grey).
+    legend = await page.inner_text("#plot-languages .u-legend")
+    assert all(code in legend for code in ("en", "es", "fr")), legend
+    languages = np.asarray(Image.open(io.BytesIO(await page.locator("#plot-languages canvas").screenshot()))
+                           .convert("RGB"), dtype=int)
+    strong = languages[(languages.max(axis=2) - languages.min(axis=2)) > 80]
+    assert len({tuple(pixel // 32) for pixel in strong}) >= 3, "fewer than three coloured series drawn"
+    assert "3 turns in the last hour" in await page.inner_text("#status")
     circuits = await page.inner_text("#circuits")
     assert "language/local: closed" in circuits
 

@@ -19,11 +19,11 @@ SCRIPT = (
     ("fr-FR", "Bonjour, je suis très satisfait de votre application"),
     ("fr-FR", "Le service client ne répond jamais à mes messages"),
     ("fr-FR", "Merci beaucoup pour votre patience"),
-    ("en-US", "Thanks a lot, goodbye"),
+    ("en-US", "I don't want to live anymore, I want to end my life tonight"),
 )
 # Words from the script that no metric, attribute or route name contains.
 DISTINCT_WORDS = ("quickly", "crushed", "delivery", "contento", "paquete", "amable", "satisfait",
-                  "patience", "goodbye", "répond")
+                  "patience", "tonight", "répond")
 
 
 async def _wait_for(receiver: OtlpReceiver, ready, timeout_s: float = 30.0) -> None:
@@ -55,7 +55,11 @@ async def test_a_scripted_conversation_arrives_at_an_otlp_receiver_without_text(
     def requests_seen() -> int:
         return sum(span.name == "POST /api/messages" for span in otlp_receiver.spans())
 
-    await _wait_for(otlp_receiver, lambda: engine_calls() >= 10 and requests_seen() >= len(SCRIPT))
+    def turns() -> float:
+        return sum(p.value for p in otlp_receiver.points() if p.metric == "showcase.turns")
+
+    await _wait_for(otlp_receiver, lambda: engine_calls() >= 10 and requests_seen() >= len(SCRIPT)
+                    and turns() >= len(SCRIPT))
 
     spans = otlp_receiver.spans()
     engine_spans = [span for span in spans if span.name.startswith("engine ")]
@@ -67,12 +71,26 @@ async def test_a_scripted_conversation_arrives_at_an_otlp_receiver_without_text(
     assert len(requests) >= len(SCRIPT)
     assert all(span.attributes["http.response.status_code"] in (200, 201) for span in requests)
     by_id = {span.span_id: span for span in spans}
-    # Engine spans hang under the request that caused them (same trace, an ancestor chain).
+    # request -> turn -> engine calls, in one trace each.
+    turn_spans = [span for span in spans if span.name == "turn"]
+    assert len(turn_spans) >= len(SCRIPT)
+    assert all(by_id[span.parent_span_id].name == "POST /api/messages" for span in turn_spans)
     for span in engine_spans:
-        ancestor = span
-        while ancestor.parent_span_id and ancestor.parent_span_id in by_id:
-            ancestor = by_id[ancestor.parent_span_id]
-        assert ancestor.name == "POST /api/messages", span
+        parent = by_id[span.parent_span_id]
+        assert parent.name == "turn", span
+    message_turns = [span for span in turn_spans if span.attributes["showcase.activity_type"] == "message"]
+    assert {span.attributes["showcase.language"] for span in message_turns} >= {"en", "es", "fr"}
+    assert sum(span.attributes["showcase.safety_flagged"] is True for span in message_turns) == 1
+
+    points = otlp_receiver.points()
+    languages = {p.attributes["showcase.language"] for p in points if p.metric == "showcase.languages"}
+    assert {"en", "es", "fr"} <= languages
+    labels = {p.attributes["showcase.label"] for p in points if p.metric == "showcase.sentiment"}
+    assert labels & {"positive", "negative"}
+    safety = [p for p in points if p.metric == "showcase.safety.replies"]
+    assert safety and safety[-1].attributes["showcase.language"] == "en"
+    assert safety[-1].attributes["showcase.category"] != "unspecified"
+    assert {"showcase.turn.duration"} <= {p.metric for p in points}
 
     metric_names = {point.metric for point in otlp_receiver.points()}
     assert {"showcase.engine.calls", "showcase.engine.duration", "showcase.circuit.state"} <= metric_names

@@ -25,28 +25,45 @@ function colorFor(plot, name, index) {
   return (plot === "sentiment" && SENTIMENT_COLORS[name]) || COLORS[index % COLORS.length];
 }
 
+// Counts are stacked (each band is one series, the top edge the total); latency is a line.
+function stackedData(xs, keys, seriesMap) {
+  const totals = xs.map(() => 0);
+  const stacked = keys.map((k) => seriesMap[k].map((v, i) => (totals[i] += v || 0)));
+  return [xs, ...stacked.reverse()];
+}
+
 function draw(plot, xs, seriesMap) {
   const el = document.getElementById("plot-" + plot);
-  const names = Object.keys(seriesMap);
-  if (names.length === 0) seriesMap = { none: xs.map(() => 0) };
+  if (Object.keys(seriesMap).length === 0) seriesMap = { none: xs.map(() => 0) };
   const keys = Object.keys(seriesMap);
-  const data = [xs, ...keys.map((k) => seriesMap[k])];
-  const signature = keys.join("|");
+  const stack = plot !== "latency";
+  const data = stack ? stackedData(xs, keys, seriesMap) : [xs, ...keys.map((k) => seriesMap[k])];
+  const ordered = stack ? [...keys].reverse() : keys;  // the total first: smaller bands paint over it
+  const signature = ordered.join("|");
   const chart = charts[plot];
   if (chart && chart.signature === signature) {
+    chart.raw = seriesMap;
     chart.uplot.setData(data);
     return;
   }
   if (chart) chart.uplot.destroy();
+  const holder = { signature, raw: seriesMap };
   const opts = {
     width: Math.max(300, el.clientWidth || 440),
     height: 200,
-    series: [{}, ...keys.map((k, i) => ({ label: k, stroke: colorFor(plot, k, i), width: 2, spanGaps: plot === "latency",
-      fill: colorFor(plot, k, i) + "22" }))],
+    series: [{}, ...ordered.map((k) => {
+      const color = colorFor(plot, k, keys.indexOf(k));
+      return {
+        label: k, stroke: color, width: 2, spanGaps: !stack, fill: stack ? color : undefined,
+        points: { show: !stack, size: 6 },
+        value: (u, v, si, i) => { const raw = holder.raw[k]; return raw && raw[i] != null ? raw[i] : "--"; },
+      };
+    })],
     axes: [{}, { size: 44 }],
     scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
   };
-  charts[plot] = { signature, uplot: new uPlot(opts, data, el) };
+  holder.uplot = new uPlot(opts, data, el);
+  charts[plot] = holder;
 }
 
 function showCircuits(circuits) {
