@@ -132,6 +132,11 @@ def _azure_monitor(
 
     # Logs stay local unless the operator asks (OTEL_LOGS_EXPORTER): with BOT_LOG_TEXT they hold text.
     os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
+    # The SDK's own usage reports to Microsoft ("statsbeat") only when the operator opts in.
+    os.environ.setdefault("APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL", "true")
+    # Each export is an HTTP request the Azure SDK logs at INFO: one line a second is noise.
+    for name in ("azure.core.pipeline.policies.http_logging_policy", "azure.monitor.opentelemetry.exporter"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     configure_azure_monitor(
         connection_string=settings.appinsights_connection_string,
         resource=resource,
