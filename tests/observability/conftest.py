@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,14 @@ async def otlp_receiver() -> AsyncIterator[OtlpReceiver]:
 @pytest.fixture
 async def exporting_bot(otlp_receiver: OtlpReceiver, tmp_path: Path) -> AsyncIterator[str]:
     """`python -m bot` on its defaults (offline engines, SQLite), exporting to the receiver."""
+    async with bot_exporting_to(otlp_receiver, tmp_path) as url:
+        yield url
+
+
+@asynccontextmanager
+async def bot_exporting_to(
+    otlp_receiver: OtlpReceiver, tmp_path: Path, **extra_env: str
+) -> AsyncIterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -44,6 +53,7 @@ async def exporting_bot(otlp_receiver: OtlpReceiver, tmp_path: Path) -> AsyncIte
         "OTEL_METRIC_EXPORT_INTERVAL": "500",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_SERVICE_NAME": "showcase-bot-test",
+        **extra_env,
     }
     process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
