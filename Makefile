@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.state
 	$(BIN)/python -m bench.turns
 	$(BIN)/python -m bench.hostile
+	$(BIN)/python -m bench.telemetry
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -75,8 +75,8 @@ async def build_runtime(
         transcripts = install_transcript_logging(adapter, settings.transcript_dir)
         state.add_eraser(transcripts.erase)  # "delete my data" deletes the recording too
     safety_checker = safety if safety is not None else engines.safety if engines is not None else None
-    adapter.use(TurnTelemetryMiddleware())  # the turn span: around everything, a no-op when telemetry is off
-    adapter.use(TurnGuard(safety=safety_checker))  # outermost: one turn at a time, retried on a lost state race
+    adapter.use(TurnTelemetryMiddleware())  # the turn span around all the rest; a no-op when telemetry is off
+    adapter.use(TurnGuard(safety=safety_checker))  # then: one turn at a time, retried on a lost state race
     adapter.use(
         TextLimitMiddleware(state, settings.max_text_chars, settings.languages, settings.working_language)
     )
