@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -61,6 +62,7 @@ async def bot_exporting_to(
         await wait_until_ready(f"http://127.0.0.1:{port}/readyz", timeout_s=60)
         yield f"http://127.0.0.1:{port}"
     finally:
-        terminate(process)
+        # Off the loop: the bot's last export on shutdown goes to the receiver on this loop.
+        await asyncio.to_thread(terminate, process)
         stderr = process.stderr.read() if process.stderr else b""
         assert b"Traceback" not in stderr, stderr.decode()
