@@ -22,12 +22,9 @@ WORKDIR /src
 COPY requirements.lock build/wheel[s] /wheelhouse/
 COPY pyproject.toml README.md requirements.lock ./
 COPY deploy/check_lock.py deploy/
-COPY adapters adapters
-COPY bot bot
-COPY dialogs dialogs
 # The run-time part of requirements.lock at exactly its versions (-c): the lock also pins the
-# developer tools (pytest, ruff, playwright, matplotlib), which the image leaves out. The check
-# after it fails the build if anything not pinned by the lock got in.
+# developer tools (pytest, ruff, playwright, matplotlib), which the image leaves out. Installed
+# before the sources are copied, so a code change does not reinstall them.
 RUN set -eu; \
     case "$WHEELHOUSE" in \
       "") source="" ;; \
@@ -35,8 +32,18 @@ RUN set -eu; \
       *) echo "WHEELHOUSE must be empty or build/wheels, not '$WHEELHOUSE'" >&2; exit 1 ;; \
     esac; \
     python3 -m venv /opt/venv; \
-    /opt/venv/bin/python -m pip install --quiet $source -c requirements.lock .; \
-    /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools 2>/dev/null || true; \
+    python3 -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+      > dependencies.txt; \
+    /opt/venv/bin/python -m pip install --quiet $source -c requirements.lock -r dependencies.txt
+COPY adapters adapters
+COPY bot bot
+COPY dialogs dialogs
+# The project itself; then pip goes (the image never installs at run time), and the check fails
+# the build if anything not pinned by the lock got in.
+RUN set -eu; \
+    case "$WHEELHOUSE" in "") source="" ;; *) source="--no-index --find-links /wheelhouse" ;; esac; \
+    /opt/venv/bin/python -m pip install --quiet --no-deps $source .; \
+    /opt/venv/bin/python -m pip uninstall --quiet --yes pip setuptools; \
     /opt/venv/bin/python deploy/check_lock.py requirements.lock
 RUN /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
@@ -48,7 +55,7 @@ RUN test -f /webchat/webchat.js || { \
       exit 1; }
 
 FROM ${BASE_IMAGE} AS runtime
-RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home bot \
+RUN useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin bot \
     && mkdir -p /app/data /app/node_modules/botframework-webchat/dist \
     && chown bot:bot /app/data
 COPY --from=build /opt/venv /opt/venv
