@@ -38,6 +38,7 @@ RUN set -eu; \
 COPY adapters adapters
 COPY bot bot
 COPY dialogs dialogs
+COPY chatscripts chatscripts
 # The project itself; then pip goes (the image never installs at run time), and the check fails
 # the build if anything not pinned by the lock got in.
 RUN set -eu; \
@@ -59,7 +60,7 @@ RUN useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /u
     && mkdir -p /app/data /app/node_modules/botframework-webchat/dist \
     && chown bot:bot /app/data
 COPY --from=build /opt/venv /opt/venv
-# The bot looks for the bundle under its working directory (bot/webchat/routes.py).
+# The bot looks for the bundle under its working directory (bot/channels/webchat/routes.py).
 COPY --from=webchat /webchat/webchat.js /app/node_modules/botframework-webchat/dist/webchat.js
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \

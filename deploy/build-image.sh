@@ -66,11 +66,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "building the wheelhouse in build/wheels"
     rm -rf build/wheels
     mkdir -p build/wheels
-    # The run-time dependencies at the lock's versions (the project's own wheel is dropped: the
-    # image builds it from the sources it copies), and setuptools to build it there.
-    "$PYTHON" -m pip wheel --quiet --disable-pip-version-check -c requirements.lock . 'setuptools>=64' \
-        -w build/wheels
-    rm -f build/wheels/showcase_bot-*.whl
+    # The project's run-time dependencies at the lock's versions, and setuptools to build the
+    # project in the image (from the sources it copies, not from a wheel made here).
+    dependencies=$(mktemp)
+    "$PYTHON" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
+        > "$dependencies"
+    "$PYTHON" -m pip wheel --quiet --disable-pip-version-check -c requirements.lock -r "$dependencies" \
+        'setuptools>=64' -w build/wheels
+    rm -f "$dependencies"
     echo "$want" > "$stamp"
 fi
 
