@@ -6,7 +6,7 @@ import uuid
 
 import aiohttp
 
-from tests.deploy.conftest import BuiltImage
+from tests.deploy.conftest import PATIENT_ENGINES, BuiltImage
 from tests.deploy.containers import BotContainer
 from tests.harness import Harness
 
@@ -32,7 +32,7 @@ async def test_the_container_serves_a_conversation_and_keeps_it_on_its_volume(bo
     engine = bot_image.engine
     volume = f"showcase-test-{uuid.uuid4().hex[:10]}"
     engine.run("volume", "create", volume)
-    bot = BotContainer(engine, bot_image.name, volumes=(f"{volume}:/app/data",))
+    bot = BotContainer(engine, bot_image.name, env=PATIENT_ENGINES, volumes=(f"{volume}:/app/data",))
     try:
         await bot.start()
         print(f"\nimage built in {bot_image.build_s:.0f} s; container ready (/readyz 200) in {bot.ready_after_s:.1f} s")

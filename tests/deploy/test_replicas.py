@@ -17,14 +17,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.deploy.conftest import BuiltImage
+from tests.deploy.conftest import PATIENT_ENGINES, BuiltImage
 from tests.deploy.containers import NGINX, BotContainer, RoundRobinBalancer
 from tests.harness import EmulatorConversation, Harness
 from tests.state.stores import blob_records, conversation_key, turns_of, user_key
 from tests.storage.azurite import AzuriteServer
 
 SPANISH_SCRIPT = [  # (user says, the reply starts with)
-    ("Hola, ¿qué tal?", "Lo interpreté"),
+    ("Hola, ¿qué tal?", ""),  # sentiment and language, then the menu: "Idioma: español" checked below
     ("quiero traducir algo", "¿Qué quieres que traduzca?"),
     ("ok", "¿A qué idioma?"),  # a short reply: the conversation stays in Spanish
     ("Inglés", "En inglés:"),
@@ -62,6 +62,7 @@ def replicas(bot_image: BuiltImage, azurite: AzuriteServer) -> Iterator[Replicas
         "AZURE_STORAGE_CONNECTION_STRING": azurite.connection_string,
         "AZURE_STORAGE_CONTAINER": container,
         "BOT_ENGINE_WORKERS": "1",  # two replicas on a 2-core machine
+        **PATIENT_ENGINES,
     }
     pair = Replicas(bot_image, env)
     try:
@@ -94,6 +95,8 @@ async def test_a_spanish_conversation_alternating_replicas_keeps_dialog_and_lang
         for text, expected in SPANISH_SCRIPT:
             replies = await conversation.say_texts(text)
             assert replies and replies[0].startswith(expected), (text, replies, replicas.logs())
+            if text == SPANISH_SCRIPT[0][0]:
+                assert "Idioma: español" in replies[0], replies
         finished = await conversation.say("No")  # the feedback dialog ends: its summary is stored
         assert finished, replicas.logs()
 

@@ -187,6 +187,12 @@ def test_replicas_scale_on_http_concurrency(template: dict[str, Any]) -> None:
     assert probes == {"Startup": "/readyz", "Readiness": "/readyz", "Liveness": "/healthz"}
 
 
+def test_the_longest_prefix_still_gives_a_valid_storage_account_name(template: dict[str, Any]) -> None:
+    prefix = "a" * template["parameters"]["namePrefix"]["maxLength"]
+    assert template["variables"]["storageName"] == "[toLower(format('{0}st{1}', parameters('namePrefix'), variables('suffix')))]"
+    assert len(f"{prefix}st{'x' * 13}") <= 24  # uniqueString() gives 13 characters
+
+
 def strings(node: Any) -> Iterator[str]:
     if isinstance(node, str):
         yield node
