@@ -75,7 +75,7 @@ class BotContainer:
 
     def remove(self) -> None:
         if self.name:
-            self.engine.run("rm", "-f", self.name, check=False)
+            self.engine.run("rm", "-f", "-v", self.name, check=False)  # -v: its anonymous /app/data volume too
 
     def logs(self) -> str:
         result = self.engine.run("logs", self.name, check=False)
