@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint lock clean-venv node-deps browser
+.PHONY: run test bench lint lock clean-venv node-deps browser image
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -32,6 +32,11 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# The container image (Dockerfile) with docker or podman; offline where no registry answers.
+# IMAGE=name:tag to choose its name (default localhost/showcase-bot:latest). docs/deploy.md.
+image:
+	deploy/build-image.sh
 
 # npm packages used by the page and the channel tests (pinned in package-lock.json).
 node-deps:
