@@ -48,20 +48,23 @@ RUN set -eu; \
     /opt/venv/bin/python deploy/check_lock.py requirements.lock
 RUN /opt/venv/bin/python -m compileall -q /opt/venv/lib
 
-# Web Chat's official bundle, from the host's node_modules (installed by `npm ci`).
+# Web Chat's official bundle and uPlot (the operator page's charts), from the host's
+# node_modules (installed by `npm ci`).
 FROM ${BASE_IMAGE} AS webchat
 COPY package.json node_modules/botframework-webchat/dist/webchat.j[s] /webchat/
-RUN test -f /webchat/webchat.js || { \
-      echo "node_modules/botframework-webchat is missing: run 'npm ci' (or 'make node-deps') before building" >&2; \
+COPY package.json node_modules/uplot/dist/uPlot.iife.min.j[s] node_modules/uplot/dist/uPlot.min.cs[s] /uplot/
+RUN test -f /webchat/webchat.js -a -f /uplot/uPlot.iife.min.js -a -f /uplot/uPlot.min.css || { \
+      echo "node_modules is missing Web Chat or uPlot: run 'npm ci' (or 'make node-deps') before building" >&2; \
       exit 1; }
 
 FROM ${BASE_IMAGE} AS runtime
 RUN useradd --uid 10001 --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin bot \
-    && mkdir -p /app/data /app/node_modules/botframework-webchat/dist \
+    && mkdir -p /app/data /app/node_modules/botframework-webchat/dist /app/node_modules/uplot/dist \
     && chown bot:bot /app/data
 COPY --from=build /opt/venv /opt/venv
 # The bot looks for the bundle under its working directory (bot/channels/webchat/routes.py).
 COPY --from=webchat /webchat/webchat.js /app/node_modules/botframework-webchat/dist/webchat.js
+COPY --from=webchat /uplot/uPlot.iife.min.js /uplot/uPlot.min.css /app/node_modules/uplot/dist/
 WORKDIR /app
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \

@@ -32,7 +32,8 @@ async def test_the_container_serves_a_conversation_and_keeps_it_on_its_volume(bo
     engine = bot_image.engine
     volume = f"showcase-test-{uuid.uuid4().hex[:10]}"
     engine.run("volume", "create", volume)
-    bot = BotContainer(engine, bot_image.name, env=PATIENT_ENGINES, volumes=(f"{volume}:/app/data",))
+    admin = {"BOT_ADMIN_TOKEN": "image-test-admin-token-0123456789"}
+    bot = BotContainer(engine, bot_image.name, env={**PATIENT_ENGINES, **admin}, volumes=(f"{volume}:/app/data",))
     try:
         await bot.start()
         print(f"\nimage built in {bot_image.build_s:.0f} s; container ready (/readyz 200) in {bot.ready_after_s:.1f} s")
@@ -43,6 +44,10 @@ async def test_the_container_serves_a_conversation_and_keeps_it_on_its_volume(bo
                 assert (await response.json())["webchatUrl"] == "/static/webchat/webchat.js"  # not the CDN
             async with session.get(f"{bot.url}/static/webchat/webchat.js", allow_redirects=False) as response:
                 assert response.status == 200 and len(await response.read()) > 1_000_000
+            bearer = {"Authorization": f"Bearer {admin['BOT_ADMIN_TOKEN']}"}
+            for name in ("uPlot.iife.min.js", "uPlot.min.css"):  # the operator page's charts, no CDN
+                async with session.get(f"{bot.url}/admin/static/{name}", headers=bearer) as response:
+                    assert response.status == 200 and len(await response.read()) > 1_000, name
         assert healthcheck_passes(bot)
         assert bot.exec("id", "-u").stdout.strip() not in ("", "0")  # not root
 

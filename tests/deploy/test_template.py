@@ -19,10 +19,9 @@ from bot.settings import load_settings
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "azuredeploy.json"
 RESOURCE_ID = re.compile(r"resourceId\('([^']+)', (variables\('\w+'\)|parameters\('\w+'\))\)")
-# Read by libraries rather than bot/settings.py: azure-identity's DefaultAzureCredential picks
-# the user-assigned identity by AZURE_CLIENT_ID; the observability settings (OTEL_*, Application
-# Insights) are read by the telemetry set-up.
-READ_ELSEWHERE = {"AZURE_CLIENT_ID", "APPLICATIONINSIGHTS_CONNECTION_STRING"}
+# Read by a library rather than bot/settings.py: azure-identity's DefaultAzureCredential picks
+# the user-assigned identity by AZURE_CLIENT_ID (the OTEL_* variables by the OpenTelemetry SDK).
+READ_ELSEWHERE = {"AZURE_CLIENT_ID"}
 SECRET_WORDS = ("KEY", "PASSWORD", "SECRET", "CONNECTION_STRING", "TOKEN")
 ROLES = {
     "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
@@ -88,9 +87,16 @@ def plausible(name: str, value: str) -> str:
     return "00000000-0000-0000-0000-000000000000"
 
 
+def secret_value(name: str) -> str:
+    """What a Container Apps secret would hold, as far as the settings code checks its shape."""
+    if name == "APPLICATIONINSIGHTS_CONNECTION_STRING":
+        return "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://example.com/"
+    return "secret-from-secretRef"
+
+
 def test_the_bot_reads_the_deployment_as_keyless_blob_state_azure_engines(template: dict[str, Any]) -> None:
     env = container_env(template)
-    values = {e["name"]: plausible(e["name"], e["value"]) if "value" in e else "secret-from-secretRef" for e in env}
+    values = {e["name"]: plausible(e["name"], e["value"]) if "value" in e else secret_value(e["name"]) for e in env}
     recording = RecordingEnv(values)
     settings = load_settings(recording, dotenv=False)
 
