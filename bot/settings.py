@@ -2,6 +2,9 @@
 
 A wrong value stops start-up with a message naming the variable and what it accepts,
 so a misconfigured deployment fails at once instead of on the first user's turn.
+
+Over 300 lines on purpose: every variable the bot reads, with its default and its check,
+is in this one file, so an operator (and the deployment test) reads the whole surface here.
 """
 
 from __future__ import annotations
