@@ -18,6 +18,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bot.node_assets import find_node_asset
 from bot.observability.http_spans import request_span_middleware
 from bot.observability.providers import Observability, start_observability
 from bot.settings import Settings
@@ -28,7 +29,7 @@ UPLOT_DIR = Path("node_modules") / "uplot" / "dist"
 ADMIN_FILES = {  # name -> (path, content type); nothing else is served under /admin/static
     "admin.js": (STATIC_DIR / "admin.js", "text/javascript"),
     "admin.css": (STATIC_DIR / "admin.css", "text/css"),
-    "uPlot.iife.min.js": (UPLOT_DIR / "uPlot.iife.min.js", "text/javascript"),
+    "uPlot.iife.min.js": (UPLOT_DIR / "uPlot.iife.min.js", "text/javascript"),  # under node_modules
     "uPlot.min.css": (UPLOT_DIR / "uPlot.min.css", "text/css"),
 }
 MAX_AUTHORIZATION_CHARS = 1024
@@ -131,8 +132,9 @@ def _add_admin_routes(app: web.Application, token: str, observability: Observabi
         entry = ADMIN_FILES.get(request.match_info["name"])
         if entry is None:
             raise web.HTTPNotFound(text="no such file")
-        path, content_type = entry
-        if not path.is_file():
+        relative, content_type = entry
+        path = relative if relative.is_absolute() else find_node_asset(relative)
+        if path is None or not path.is_file():
             raise web.HTTPNotFound(text="chart library missing: run `make node-deps`")
         return web.Response(body=path.read_bytes(), content_type=content_type, headers=SECURITY_HEADERS)
 

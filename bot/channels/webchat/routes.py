@@ -33,6 +33,7 @@ from bot.channels.webchat.generate_auth import GeneratePolicy
 from bot.channels.webchat.ratelimit import RateLimiter
 from bot.channels.webchat.store import ConversationStore
 from bot.channels.webchat.tokens import TokenIssuer
+from bot.node_assets import find_node_asset
 from bot.settings import Settings
 
 log = logging.getLogger("bot.channels.webchat")
@@ -54,12 +55,7 @@ EXCHANGER = web.AppKey("webchat_exchanger", SecretExchanger)
 
 def find_webchat_bundle(roots: list[Path] | None = None) -> Path | None:
     """The botframework-webchat bundle installed by `npm ci`, if there is one."""
-    candidates = roots if roots is not None else [Path.cwd(), Path(__file__).resolve().parents[3]]
-    for root in candidates:
-        bundle = root / WEBCHAT_BUNDLE
-        if bundle.is_file():
-            return bundle
-    return None
+    return find_node_asset(WEBCHAT_BUNDLE, roots)
 
 
 def add_webchat_routes(app: web.Application, settings: Settings, turn_target: TurnTarget) -> None:
