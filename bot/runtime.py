@@ -52,6 +52,7 @@ def create_storage(settings: Settings) -> Storage:
         settings.storage,
         path=settings.state_dir,
         blob_connection_string=settings.blob_connection_string or None,
+        blob_account_url=settings.blob_account_url or None,
         blob_container=settings.blob_container,
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from adapters.config import (
     AzureContentSafetyConfig,
@@ -133,6 +134,7 @@ class Settings:
     storage: str = "sqlite"
     state_dir: Path = Path("data")
     blob_connection_string: str = field(default="", repr=False)
+    blob_account_url: str = ""  # keyless Blob state: Entra ID tokens, no account key
     blob_container: str = "bot-state"
     direct_line_secret: str = field(default="", repr=False)
     direct_line_endpoint: str = "https://directline.botframework.com"
@@ -301,6 +303,34 @@ class _Reader:
         return value
 
 
+BLOB_ACCOUNT_URL_ACCEPTED = (
+    "the account's blob endpoint, https://<account>.blob.core.windows.net, with no query or "
+    "credentials in it (tokens go over TLS only: for Azurite, https with --oauth basic)"
+)
+
+
+def _read_blob_account(read: _Reader, storage: str) -> tuple[str, str]:
+    """(connection string, account URL): exactly one of them when BOT_STORAGE=blob."""
+    connection_string = read.raw("AZURE_STORAGE_CONNECTION_STRING")
+    account_url = read.raw("AZURE_STORAGE_ACCOUNT_URL").rstrip("/")
+    if account_url:
+        parts = urlsplit(account_url)
+        if parts.query or parts.fragment or "@" in parts.netloc:
+            # It may carry a SAS token or a password: never echo it.
+            raise SettingsError("AZURE_STORAGE_ACCOUNT_URL", "(hidden)", BLOB_ACCOUNT_URL_ACCEPTED)
+        if parts.scheme.lower() != "https" or not parts.hostname:
+            raise SettingsError("AZURE_STORAGE_ACCOUNT_URL", account_url, BLOB_ACCOUNT_URL_ACCEPTED)
+    if storage == "blob" and bool(connection_string) == bool(account_url):
+        raise SettingsError(
+            "AZURE_STORAGE_ACCOUNT_URL",
+            account_url,
+            "exactly one of AZURE_STORAGE_ACCOUNT_URL (keyless, with DefaultAzureCredential) and "
+            "AZURE_STORAGE_CONNECTION_STRING when BOT_STORAGE=blob"
+            + (", not both" if account_url else ""),
+        )
+    return connection_string, account_url
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Read and validate every setting; raises SettingsError naming the first bad variable."""
     if env is None:
@@ -355,11 +385,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     )
     transcript_dir = read.raw("BOT_TRANSCRIPT_DIR")
     storage = read.choice("BOT_STORAGE", "sqlite", STORAGE_KINDS)
-    blob_connection_string = read.raw("AZURE_STORAGE_CONNECTION_STRING")
-    if storage == "blob" and not blob_connection_string:
-        raise SettingsError(
-            "AZURE_STORAGE_CONNECTION_STRING", "", "a connection string when BOT_STORAGE=blob"
-        )
+    blob_connection_string, blob_account_url = _read_blob_account(read, storage)
     app_type = read.choice("MicrosoftAppType", "MultiTenant", APP_TYPES)
     app_tenant_id = read.raw("MicrosoftAppTenantId")
     if app_type == "SingleTenant" and read.raw("MicrosoftAppId") and not app_tenant_id:
@@ -390,6 +416,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         storage=storage,
         state_dir=Path(read.raw("BOT_STATE_DIR", "data") or "data"),
         blob_connection_string=blob_connection_string,
+        blob_account_url=blob_account_url,
         blob_container=read.raw("AZURE_STORAGE_CONTAINER", "bot-state") or "bot-state",
         direct_line_secret=read.raw("DIRECT_LINE_SECRET"),
         direct_line_endpoint=(read.url("DIRECT_LINE_ENDPOINT") or "https://directline.botframework.com").rstrip("/"),

@@ -13,6 +13,9 @@ take as absent). Any conflict surfaces while reserving, before anything is writt
 every key is leased, no other writer can change them, so the writes that follow cannot
 conflict. See docs/storage.md, "Azure Blob Storage".
 
+It reaches the account with a connection string (account key, or Azurite's) or keyless,
+with an account URL and Entra ID tokens (DefaultAzureCredential: a managed identity in Azure).
+
 One module, over 300 lines: the lease protocol (reserve, write, release) must be read whole
 to see that a conflict can never leave half a turn written.
 """
@@ -26,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from azure.core import MatchConditions
+from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import (
     AzureError,
     HttpResponseError,
@@ -65,38 +69,76 @@ class AzureBlobStorage(Storage):
 
     def __init__(
         self,
-        connection_string: str,
+        connection_string: str | None,
         container: str,
         *,
+        account_url: str | None = None,
+        credential: AsyncTokenCredential | None = None,
+        connection_verify: bool | str = True,
         retry_total: int = 3,
         connection_timeout_s: float = 5.0,
         read_timeout_s: float = 10.0,
         lease_wait_s: float = LEASE_WAIT_S,
     ) -> None:
-        try:
-            self._container = ContainerClient.from_connection_string(
-                connection_string,
-                container,
-                # The storage SDK's own retry policy ignores retry_backoff_*; its default
-                # waits 15 s + 3^n s between tries (about 85 s before an error).
-                retry_policy=LinearRetry(
-                    backoff=0.2, retry_total=retry_total, random_jitter_range=0.1
-                ),
-                connection_timeout=connection_timeout_s,
-                read_timeout=read_timeout_s,
-            )
-        except ValueError:
-            # The SDK's message can quote the connection string, account key included.
+        """Either a connection string (account key, or Azurite's) or a keyless `account_url`.
+
+        Keyless, requests carry Entra ID tokens from `credential`: by default a
+        DefaultAzureCredential (which picks a user-assigned identity by AZURE_CLIENT_ID),
+        made and closed by this store; a given credential stays its caller's to close.
+        `connection_verify` is azure-core's: a CA bundle path for a private TLS endpoint.
+        """
+        if (connection_string is None) == (account_url is None):
             raise StorageConfigError(
-                "AZURE_STORAGE_CONNECTION_STRING is not a valid Azure Storage connection string"
-            ) from None
+                "Azure Blob Storage needs exactly one of AZURE_STORAGE_ACCOUNT_URL (keyless) "
+                "and AZURE_STORAGE_CONNECTION_STRING"
+            )
+        options: dict[str, Any] = {
+            # The storage SDK's own retry policy ignores retry_backoff_*; its default
+            # waits 15 s + 3^n s between tries (about 85 s before an error).
+            "retry_policy": LinearRetry(backoff=0.2, retry_total=retry_total, random_jitter_range=0.1),
+            "connection_timeout": connection_timeout_s,
+            "read_timeout": read_timeout_s,
+            "connection_verify": connection_verify,
+        }
+        self._owned_credential: AsyncTokenCredential | None = None
+        if connection_string is not None:
+            try:
+                self._container = ContainerClient.from_connection_string(
+                    connection_string, container, **options
+                )
+            except ValueError:
+                # The SDK's message can quote the connection string, account key included.
+                raise StorageConfigError(
+                    "AZURE_STORAGE_CONNECTION_STRING is not a valid Azure Storage connection string"
+                ) from None
+        else:
+            assert account_url is not None
+            if not account_url.lower().startswith("https://"):
+                # azure-core sends bearer tokens over TLS only (Azurite accepts them only so too).
+                raise StorageConfigError(
+                    f"AZURE_STORAGE_ACCOUNT_URL={account_url!r} must be an https:// URL"
+                )
+            if credential is None:
+                from azure.identity.aio import DefaultAzureCredential
+
+                credential = self._owned_credential = DefaultAzureCredential()
+            try:
+                self._container = ContainerClient(
+                    account_url, container, credential=credential, **options
+                )
+            except ValueError as error:
+                raise StorageConfigError(
+                    f"AZURE_STORAGE_ACCOUNT_URL={account_url!r} is not a blob endpoint URL: {error}"
+                ) from None
+        self.keyless = account_url is not None
         self.container = container
         self.lease_wait_s = lease_wait_s
         self._ready = False
         self._ready_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
-        return f"AzureBlobStorage(container={self.container!r})"  # never the connection string
+        # Never the connection string, never a token.
+        return f"AzureBlobStorage(container={self.container!r}, keyless={self.keyless})"
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         wanted = list(dict.fromkeys(keys or ()))
@@ -134,8 +176,12 @@ class AzureBlobStorage(Storage):
         await asyncio.gather(*(self._delete_one(key) for key in doomed))
 
     async def close(self) -> None:
-        """Close the HTTP pipeline."""
-        await self._container.close()
+        """Close the HTTP pipeline, and the credential if this store made it."""
+        try:
+            await self._container.close()
+        finally:
+            if self._owned_credential is not None:
+                await self._owned_credential.close()
 
     async def __aenter__(self) -> AzureBlobStorage:
         return self

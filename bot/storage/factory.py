@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Final
 
+from azure.core.credentials_async import AsyncTokenCredential
 from botbuilder.core import Storage
 
 from bot.storage.errors import StorageConfigError
@@ -21,9 +22,15 @@ def create_storage(
     *,
     path: str | Path,
     blob_connection_string: str | None = None,
+    blob_account_url: str | None = None,
     blob_container: str = DEFAULT_CONTAINER,
+    blob_credential: AsyncTokenCredential | None = None,
 ) -> Storage:
-    """Return an unopened store; `path` is the state directory (used by "sqlite" only)."""
+    """Return an unopened store; `path` is the state directory (used by "sqlite" only).
+
+    Blob takes a connection string or, keyless, an account URL; keyless requests carry
+    tokens from `blob_credential` (DefaultAzureCredential when None, made by the store).
+    """
     normalised = kind.strip().lower()
     if normalised == "memory":
         from bot.storage.memory_store import InMemoryStorage
@@ -39,10 +46,12 @@ def create_storage(
             )
         return SqliteStorage(directory / SQLITE_FILENAME)
     if normalised == "blob":
-        if not blob_connection_string:
+        if bool(blob_connection_string) == bool(blob_account_url):
             raise StorageConfigError(
-                "BOT_STORAGE=blob needs AZURE_STORAGE_CONNECTION_STRING "
-                "(for Azurite: UseDevelopmentStorage=true or its full connection string)"
+                "BOT_STORAGE=blob needs exactly one of AZURE_STORAGE_ACCOUNT_URL (keyless: the "
+                "account's blob endpoint, https://<account>.blob.core.windows.net) and "
+                "AZURE_STORAGE_CONNECTION_STRING (for Azurite: UseDevelopmentStorage=true "
+                "or its full connection string)"
             )
         if not _CONTAINER_NAME.match(blob_container):
             raise StorageConfigError(
@@ -51,6 +60,10 @@ def create_storage(
             )
         from bot.storage.blob_store import AzureBlobStorage
 
+        if blob_account_url:
+            return AzureBlobStorage(
+                None, blob_container, account_url=blob_account_url, credential=blob_credential
+            )
         return AzureBlobStorage(blob_connection_string, blob_container)
     raise StorageConfigError(
         f"BOT_STORAGE={kind!r} is not a storage kind; accepted values: {', '.join(STORAGE_KINDS)}"

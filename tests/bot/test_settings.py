@@ -75,9 +75,51 @@ def test_a_wrong_value_names_the_variable_and_what_it_accepts(variable: str, val
     assert variable in str(raised.value) and accepted in str(raised.value)
 
 
-def test_blob_storage_requires_a_connection_string() -> None:
-    with pytest.raises(SettingsError, match="AZURE_STORAGE_CONNECTION_STRING"):
+def test_blob_storage_requires_a_connection_string_or_an_account_url() -> None:
+    with pytest.raises(SettingsError, match=r"AZURE_STORAGE_ACCOUNT_URL.*AZURE_STORAGE_CONNECTION_STRING"):
         load_settings({"BOT_STORAGE": "blob"}, dotenv=False)
+
+
+def test_blob_storage_takes_an_account_url_keyless() -> None:
+    settings = load_settings(
+        {"BOT_STORAGE": "blob", "AZURE_STORAGE_ACCOUNT_URL": "https://showcasest1.blob.core.windows.net/"},
+        dotenv=False,
+    )
+    assert settings.blob_account_url == "https://showcasest1.blob.core.windows.net"
+    assert not settings.blob_connection_string
+
+
+def test_blob_connection_string_and_account_url_together_are_refused_without_echoing_the_key() -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings(
+            {
+                "BOT_STORAGE": "blob",
+                "AZURE_STORAGE_ACCOUNT_URL": "https://showcasest1.blob.core.windows.net",
+                "AZURE_STORAGE_CONNECTION_STRING": "AccountName=a;AccountKey=c2VjcmV0LWtleQ==",
+            },
+            dotenv=False,
+        )
+    message = str(raised.value)
+    assert "AZURE_STORAGE_ACCOUNT_URL" in message and "AZURE_STORAGE_CONNECTION_STRING" in message
+    assert "not both" in message and "c2VjcmV0LWtleQ" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:10000/devstoreaccount1", True),  # tokens go over TLS only
+        ("showcasest1.blob.core.windows.net", True),
+        ("https://", True),
+        ("https://showcasest1.blob.core.windows.net/?sv=2024-11-04&sig=c2lnbmF0dXJl", False),  # a SAS
+        ("https://user:pa55@showcasest1.blob.core.windows.net", False),
+    ],
+)
+def test_a_wrong_account_url_is_refused_and_a_secret_in_it_is_not_echoed(url: str, shown: bool) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"BOT_STORAGE": "blob", "AZURE_STORAGE_ACCOUNT_URL": url}, dotenv=False)
+    assert raised.value.variable == "AZURE_STORAGE_ACCOUNT_URL"
+    assert "https://<account>.blob.core.windows.net" in str(raised.value)
+    assert (url in str(raised.value)) is shown
 
 
 def test_dotenv_file_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

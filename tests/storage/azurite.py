@@ -40,28 +40,41 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def connection_string(port: int, host: str = "127.0.0.1") -> str:
+def connection_string(port: int, host: str = "127.0.0.1", scheme: str = "http") -> str:
     """Connection string for Azurite's development account on this host and port."""
     return (
-        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-        f"BlobEndpoint=http://{host}:{port}/{ACCOUNT_NAME};"
+        f"DefaultEndpointsProtocol={scheme};AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint={scheme}://{host}:{port}/{ACCOUNT_NAME};"
     )
 
 
 @dataclass
 class AzuriteServer:
-    """One Azurite blob process; `location=None` keeps data in memory only."""
+    """One Azurite blob process; `location=None` keeps data in memory only.
+
+    With `cert` and `key` (PEM files) it serves HTTPS; `oauth` then also accepts Entra ID
+    bearer tokens (Azurite's "basic" check: issuer, audience and lifetime, no signature).
+    """
 
     location: Path | None = None
     port: int = 0
     host: str = "127.0.0.1"
     start_timeout_s: float = 30.0
+    cert: Path | None = None
+    key: Path | None = None
+    oauth: bool = False
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     _log_path: Path | None = field(default=None, init=False, repr=False)
 
     @property
     def connection_string(self) -> str:
-        return connection_string(self.port, self.host)
+        return connection_string(self.port, self.host, "https" if self.cert else "http")
+
+    @property
+    def account_url(self) -> str:
+        """The development account's blob endpoint, for keyless clients."""
+        scheme = "https" if self.cert else "http"
+        return f"{scheme}://{self.host}:{self.port}/{ACCOUNT_NAME}"
 
     @property
     def running(self) -> bool:
@@ -89,6 +102,10 @@ class AzuriteServer:
             "--silent",
             "--disableProductStyleUrl",
         ]
+        if self.cert is not None and self.key is not None:
+            args += ["--cert", str(self.cert), "--key", str(self.key)]
+        if self.oauth:
+            args += ["--oauth", "basic"]  # Azurite refuses it without --cert
         if self.location is None:
             args.append("--inMemoryPersistence")
         else:
