@@ -84,6 +84,8 @@ def plausible(name: str, value: str) -> str:
         return value
     if name.endswith("_ENDPOINT"):
         return "https://example.cognitiveservices.azure.com/"
+    if name == "AZURE_STORAGE_ACCOUNT_URL":
+        return "https://examplest1.blob.core.windows.net/"  # primaryEndpoints.blob ends with a slash
     return "00000000-0000-0000-0000-000000000000"
 
 
@@ -104,7 +106,8 @@ def test_the_bot_reads_the_deployment_as_keyless_blob_state_azure_engines(templa
         "ingress"]["targetPort"]
     assert settings.app_type == "UserAssignedMSI" and settings.app_id and settings.app_tenant_id
     assert not settings.app_password  # the identity signs the bot's replies: no password anywhere
-    assert settings.storage == "blob" and settings.blob_connection_string
+    assert settings.storage == "blob" and settings.blob_account_url  # keyless: tokens, no account key
+    assert not settings.blob_connection_string
     engines = settings.engines
     for config in (engines.azure_language, engines.azure_translator, engines.azure_content_safety):
         assert config is not None and config.key is None  # configured, keyless (DefaultAzureCredential)
@@ -129,9 +132,12 @@ def test_every_resource_the_settings_point_at_is_created(template: dict[str, Any
         assert account["properties"]["customSubDomainName"]  # Entra ID tokens need a custom domain
 
     secrets = {s["name"]: s["value"] for s in the_app(template)["properties"]["configuration"]["secrets"]}
-    storage_secret = secrets[env["AZURE_STORAGE_CONNECTION_STRING"]["secretRef"]]
-    (storage,) = {m for m in RESOURCE_ID.findall(storage_secret)}
-    created(template, *storage)
+    account_url = env["AZURE_STORAGE_ACCOUNT_URL"]["value"]
+    (storage,) = RESOURCE_ID.findall(account_url)
+    assert account_url.endswith(").primaryEndpoints.blob]")  # the account's own blob endpoint
+    account = created(template, *storage)
+    assert account["type"] == "Microsoft.Storage/storageAccounts"
+    assert account["properties"]["allowSharedKeyAccess"] is False  # account keys cannot be used at all
     blob_container = env["AZURE_STORAGE_CONTAINER"]["value"]
     assert any(
         c["name"] == f"[format('{{0}}/default/{{1}}', {storage[1]}, {blob_container[1:-1]})]"
@@ -209,6 +215,19 @@ def strings(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from strings(item)
+
+
+def test_no_storage_key_is_read_anywhere(template: dict[str, Any]) -> None:
+    """Blob state is keyless: the only listKeys left is the Log Analytics key of the log sink."""
+    listed = [
+        match.group(1)
+        for text in strings(template)
+        for match in re.finditer(r"listKeys\(resourceId\('([^']+)'", text)
+    ]
+    assert listed == ["Microsoft.OperationalInsights/workspaces"]
+    assert not [text for text in strings(template) if "listAccountSas" in text or "listServiceSas" in text]
+    names = {e["name"] for e in container_env(template)}
+    assert "AZURE_STORAGE_CONNECTION_STRING" not in names and "AZURE_STORAGE_ACCOUNT_URL" in names
 
 
 def test_no_secret_is_a_literal(template: dict[str, Any]) -> None:
