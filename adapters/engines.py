@@ -203,13 +203,16 @@ class _Builder:
         """The learned head, on the sentiment engine's embeddings when there is a local one."""
         from adapters.learned_safety import LearnedSafetyChecker
 
-        if self._local_sentiment is not None:
-            embed = self._local_sentiment.embed
-        else:
+        encoder = self._local_sentiment
+        if encoder is None:
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            embed = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False).embed
-        return LearnedSafetyChecker(embed, cache=self.embedding_cache(), executor=self.shared_executor())
+            encoder = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False)
+        # Both engines send their texts through the same batched encoder.
+        return LearnedSafetyChecker(
+            encoder.embed, cache=self.embedding_cache(), executor=self.shared_executor(),
+            embed_async=encoder.embed_async,
+        )
 
 
 def build_safety(config: EngineConfig, *, fakes: FakeEngines | None = None) -> SafetyChain:

