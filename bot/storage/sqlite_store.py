@@ -1,7 +1,10 @@
 """Embedded durable store: one SQLite file in WAL mode, safe for several bot processes.
 
-Each write is one transaction (BEGIN IMMEDIATE) whose conditional UPDATE/INSERT checks
-the eTag inside SQLite, so two processes sharing the file cannot lose an update.
+Writes are checked inside one transaction (BEGIN IMMEDIATE): the conditional UPDATE/INSERT
+checks the eTag inside SQLite, so two processes sharing the file cannot lose an update.
+Group commit: the writes of concurrent turns that queue while a transaction runs go
+together in the next one, each inside its own SAVEPOINT, so each keeps its all-or-nothing
+eTag check and its own error, and the file is committed once for all of them.
 WAL with synchronous=NORMAL: a committed turn survives a crash of the bot process; a
 power loss or OS crash may lose the last transactions since the latest WAL checkpoint,
 never corrupting the file.
@@ -15,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +50,13 @@ _UPDATE_IF_MATCH = (
 )
 _CHUNK = 500  # stays under SQLite's bound-parameter limit
 T = TypeVar("T")
+Planned = list[tuple[str, "str | None", str, str]]  # (key, requested eTag, document, new eTag)
+
+
+@dataclass
+class _QueuedWrite:
+    planned: Planned
+    done: asyncio.Future[None]
 
 
 class SqliteStorage(Storage):
@@ -61,6 +72,10 @@ class SqliteStorage(Storage):
         self._busy_timeout_s = busy_timeout_s
         self._conn: sqlite3.Connection | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._queued: list[_QueuedWrite] = []  # writes waiting for the next group commit
+        self._committer: asyncio.Task[None] | None = None
+        self.commits = 0  # transactions that wrote (group commits), for tests and benches
+        self.writes = 0  # write() calls they carried
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
         wanted = list(dict.fromkeys(keys or ()))
@@ -78,9 +93,37 @@ class SqliteStorage(Storage):
             (key, etag_of(item), encode_item(key, item), uuid.uuid4().hex)
             for key, item in changes.items()
         ]
-        await self._in_thread(self._write_rows, planned)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queued.append(_QueuedWrite(planned, done))
+        if self._committer is None:
+            self._committer = asyncio.ensure_future(self._commit_queued())
+        await done
         for (_, _, _, new_etag), item in zip(planned, changes.values(), strict=True):
             set_etag(item, new_etag)
+
+    async def _commit_queued(self) -> None:
+        """While writes are queued: take them all, commit them in one transaction, answer each."""
+        try:
+            while self._queued:
+                group, self._queued = self._queued, []
+                try:
+                    errors = await self._in_thread(self._write_group, [write.planned for write in group])
+                except BaseException as error:  # the whole transaction failed (or we were cancelled)
+                    for write in group:
+                        if not write.done.done():
+                            write.done.set_exception(error)
+                    if not isinstance(error, Exception):
+                        raise
+                    continue
+                for write, error in zip(group, errors, strict=True):
+                    if write.done.done():
+                        continue
+                    if error is None:
+                        write.done.set_result(None)
+                    else:
+                        write.done.set_exception(error)
+        finally:
+            self._committer = None
 
     async def delete(self, keys: Iterable[str]) -> None:
         doomed = list(dict.fromkeys(keys or ()))
@@ -88,7 +131,9 @@ class SqliteStorage(Storage):
             await self._in_thread(self._delete_rows, doomed)
 
     async def close(self) -> None:
-        """Close the connection and its thread (a later call opens them again)."""
+        """Finish queued writes, then close the connection and its thread (a later call reopens them)."""
+        if self._committer is not None:
+            await asyncio.gather(asyncio.shield(self._committer), return_exceptions=True)
         thread, self._thread = self._thread, None
         if thread is None:
             return
@@ -120,9 +165,34 @@ class SqliteStorage(Storage):
             raise _storage_error(self.path, error) from error
         return rows
 
-    def _write_rows(self, planned: list[tuple[str, str | None, str, str]]) -> None:
+    def _write_group(self, group: list[Planned]) -> list[StorageError | None]:
+        """One transaction for every queued write; each in a savepoint, so each fails alone."""
         conn = self._connection()
-        self._transaction(conn, lambda: [self._write_one(conn, *row) for row in planned])
+        errors: list[StorageError | None] = []
+
+        def body() -> None:
+            for planned in group:
+                errors.append(self._write_savepoint(conn, planned))
+
+        self._transaction(conn, body)
+        self.commits += 1
+        self.writes += len(group)
+        return errors
+
+    def _write_savepoint(self, conn: sqlite3.Connection, planned: Planned) -> StorageError | None:
+        """All of one write() or none of it; its conflict or SQLite error is returned, not raised."""
+        conn.execute("SAVEPOINT one_write")
+        try:
+            for row in planned:
+                self._write_one(conn, *row)
+        except (StateConflictError, sqlite3.Error) as error:
+            conn.execute("ROLLBACK TO one_write")  # a failure here ends the whole transaction
+            conn.execute("RELEASE one_write")
+            if isinstance(error, StorageError):
+                return error
+            return _storage_error(self.path, error)
+        conn.execute("RELEASE one_write")
+        return None
 
     def _delete_rows(self, doomed: list[str]) -> None:
         conn = self._connection()
