@@ -203,15 +203,15 @@ class _Builder:
         """The learned head, on the sentiment engine's embeddings when there is a local one."""
         from adapters.learned_safety import LearnedSafetyChecker
 
-        encoder = self._local_sentiment
+        encoder, own = self._local_sentiment, False
         if encoder is None:
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            encoder = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False)
+            encoder, own = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False), True
         # Both engines send their texts through the same batched encoder.
         return LearnedSafetyChecker(
             encoder.embed, cache=self.embedding_cache(), executor=self.shared_executor(),
-            embed_async=encoder.embed_async,
+            embed_async=encoder.embed_async, warm=encoder.warm_up if own else None,
         )
 
 

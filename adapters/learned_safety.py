@@ -139,12 +139,14 @@ class LearnedSafetyChecker:
         executor: BoundedExecutor | None = None,
         prepare: Callable[[str], str] | None = None,
         embed_async: EmbedAsync | None = None,
+        warm: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         from adapters.local_sentiment import prepare_text
 
         self._embed = embed
         # The sentiment engine's batched encoder (adapters/encoder_batch.py), when there is one.
         self._embed_async = embed_async
+        self._warm = warm  # loads the encoder when this engine has one of its own (analysis off)
         self._cache = cache if cache is not None else EmbeddingCache()
         self._head = head if head is not None else SafetyHead.load()
         self._executor = executor if executor is not None else BoundedExecutor(1, name="learned-safety")
@@ -236,6 +238,11 @@ class LearnedSafetyChecker:
         if self._embed_async is not None:
             return await self._check_async(text)
         return await self._executor.run(self.check_sync, text)
+
+    async def warm_up(self) -> None:
+        """Load this engine's own encoder now, not on the first message the gate lets through."""
+        if self._warm is not None:
+            await self._warm()
 
     def check_many(self, texts: Sequence[str]) -> list[SafetyResult]:
         """For benches: the same decision for many texts, on the calling thread."""

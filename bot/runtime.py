@@ -20,6 +20,7 @@ from bot.showcase_bot import ShowcaseBot
 from bot.text_limit import TextLimitMiddleware
 from bot.transcripts import install_transcript_logging
 from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
+from bot.warm_up import warm_up_runtime
 from dialogs.checkin import CheckinPolicy
 from dialogs.state import BotState
 
@@ -64,6 +65,7 @@ async def build_runtime(
     authentication = create_authentication(settings)
     adapter = HoldingCloudAdapter(authentication)
     owns_storage = storage is None
+    warm_up = engines is None  # a process of its own (python -m bot); tests bring their engines
     storage = storage if storage is not None else create_storage(settings)
     state = BotState(ConversationState(storage), UserState(storage))
     if engines is None and settings.analysis:
@@ -90,6 +92,11 @@ async def build_runtime(
     )
     install_turn_error_handler(adapter, reset_dialogs=state.reset_dialogs)
     runtime = Runtime(settings, adapter, bot, storage, state, engines)
+    if warm_up:
+        learned = safety.engine("learned") if safety is not None else None
+        if learned is not None and hasattr(learned, "warm_up"):
+            await learned.warm_up()  # BOT_ANALYSIS=off: the safety head's own encoder
+        await warm_up_runtime(runtime)
     if isinstance(authentication, ReusingAuthentication):
         runtime.closers.append(authentication.close)
     if engines is not None:

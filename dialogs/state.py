@@ -38,6 +38,10 @@ TRANSCRIPT_LIMIT = 40  # newest transcript lines of a conversation, for a handof
 FEEDBACK_LIMIT = 50  # newest finished feedback summaries of a user
 CORRECTIONS_LIMIT = 50  # newest sentiment corrections of a user
 
+# Set in turn_state on the synthetic start-up turns (bot/warm_up.py): state is read as on
+# any turn, but never written.
+WARM_UP_KEY = "showcase.warm_up"
+
 
 @dataclass
 class ConversationProfile:
@@ -182,6 +186,8 @@ class BotState:
             pending.append((state, cached))
         if not pending:
             return
+        if turn_context.turn_state.get(WARM_UP_KEY):
+            return  # a synthetic start-up turn: nothing is written (bot/warm_up.py warms the codec)
         storage = _shared_storage(self.conversation_state, self.user_state)
         if storage is not None:
             await storage.write(
@@ -207,6 +213,8 @@ class BotState:
             await eraser(channel_id, conversation_id, user_id)
 
     async def reset_dialogs(self, turn_context: TurnContext) -> None:
+        if turn_context.turn_state.get(WARM_UP_KEY):
+            return  # a failed warm-up turn has nothing stored to reset
         await self.dialog_state.delete(turn_context)
         await self.conversation_state.save_changes(turn_context, force=True)
 
