@@ -17,6 +17,8 @@ import aiohttp
 from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 
+from bot.activity_json import activity_json
+
 
 class ConnectorError(Exception):
     """The channel answered a connector call with an error status."""
@@ -84,7 +86,7 @@ class FastConnectorClient:
                 return None
 
     async def post_activity(self, method: str, path: str, activity: Activity) -> ResourceResponse:
-        payload = await self.request(method, path, activity.serialize())
+        payload = await self.request(method, path, activity_json(activity))
         activity_id = payload.get("id") if isinstance(payload, dict) else None
         return ResourceResponse(id=activity_id or activity.id or "")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, DeliveryModes, ResourceResponse
 
 from adapters.locales import primary_language
 from adapters.safety_chain import SafetyChain
@@ -192,7 +192,7 @@ class TurnGuard(Middleware):
             snapshot.restore_handlers(context)
             context.turn_state.pop(HELD_KEY, None)
             if held:
-                await context.send_activities(held)
+                await send_prepared(context, held)
             return
 
     async def _support_first(
@@ -265,6 +265,36 @@ class HoldingCloudAdapter(CloudAdapter):
         if not activities:
             return []
         return await super().send_activities(context, activities)
+
+
+async def send_prepared(context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    """`context.send_activities` for activities it already prepared once (the held replies).
+
+    When the turn sent them, TurnContext deep-copied each one, addressed it and set its
+    defaults; doing it again on the same objects changes nothing but costs a deep copy
+    of every reply and card (~0.5 ms a turn). Everything else is botbuilder's: the send
+    handlers outside TurnGuard, then the adapter, or the buffer for expectReplies.
+    """
+    if not activities:
+        return []
+    sent_non_trace = any(activity.type != ActivityTypes.trace for activity in activities)
+
+    async def logic() -> list[ResourceResponse]:
+        if context.activity.delivery_mode == DeliveryModes.expect_replies:
+            responses = []
+            for activity in activities:
+                context.buffered_reply_activities.append(activity)
+                if activity.type == ActivityTypes.invoke_response:
+                    context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = activity
+                responses.append(ResourceResponse())
+        else:
+            responses = await context.adapter.send_activities(context, activities)
+        if sent_non_trace:
+            context.responded = True
+        return responses
+
+    # botbuilder's own dispatch through the send handlers (4.17 is final, so this stays put).
+    return await context._emit(context._on_send_activities, activities, logic())
 
 
 def _safety_replies(context: TurnContext, held: list[Activity]) -> list[Activity]:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ResourceResponse
 
+from bot.activity_json import activity_json
 from bot.turn_guard import HELD_KEY
 from dialogs.state import WARM_UP_KEY
 
@@ -86,7 +87,7 @@ class _ReplySink:
         if HELD_KEY in context.turn_state:  # inside the turn: the pipeline's handlers come next
             return await send_next()
         for activity in activities:
-            activity.serialize()
+            activity_json(activity)
         self.replies += len(activities)
         responses = [ResourceResponse(id="") for _ in activities]
         activities.clear()  # botbuilder sends what is left in the list: nothing

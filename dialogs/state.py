@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from botbuilder.core import BotState as BotbuilderState
@@ -164,10 +164,10 @@ class BotState:
         """Write both states once, at the end of the turn."""
         conversation = turn_context.turn_state.get(_cache_key(self._conversation))
         if conversation is not None:
-            await self._conversation.set(turn_context, asdict(conversation))
+            await self._conversation.set(turn_context, _fields(conversation))
         user = turn_context.turn_state.get(_cache_key(self._user))
         if user is not None:
-            await self._user.set(turn_context, asdict(user))
+            await self._user.set(turn_context, _fields(user))
         await self._write_changes(turn_context)
 
     async def _write_changes(self, turn_context: TurnContext) -> None:
@@ -217,6 +217,16 @@ class BotState:
             return  # a failed warm-up turn has nothing stored to reset
         await self.dialog_state.delete(turn_context)
         await self.conversation_state.save_changes(turn_context, force=True)
+
+
+def _fields(profile: Any) -> dict[str, Any]:
+    """A profile's fields as the stored dict, without `asdict`'s deep copy (~0.35 ms a turn).
+
+    Saved at the end of the turn: the dict is hashed and serialised at once and nothing
+    changes the profile afterwards (a retried turn loads it afresh), so sharing its lists
+    is safe; the fields are JSON values, with no nested dataclass for asdict to convert.
+    """
+    return {name: getattr(profile, name) for name in profile.__dataclass_fields__}
 
 
 def _shared_storage(*states: BotbuilderState) -> Storage | None:
