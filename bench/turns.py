@@ -6,6 +6,10 @@ the Bot Connector routes. Latency is request sent -> last reply received.
 
     python -m bench.turns [--conversations 50] [--concurrency 20] [--turns 10]
 
+Then (bench/first_turn.py) fresh `python -m bot` processes are timed from /readyz's first
+200 to their first turns, and the load average is printed: other processes on the machine
+depress every figure, so read them beside it.
+
 The Azure rows start the service emulators (tests/emulators) in a process of their
 own, with latency or a rotation of faults, and count the requests they receive: per
 turn over the timed run, and per message in a sequential trace afterwards.
@@ -419,10 +423,24 @@ def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = 
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
     parser.add_argument("--only", nargs="*", help="run rows whose name contains one of these words")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where turns.json/.png go")
+    parser.add_argument("--first-turn-runs", type=int, default=3,
+                        help="fresh `python -m bot` starts timed from /readyz 200 to the first turns (0: skip)")
     args = parser.parse_args(argv)
     results_dir: Path = args.results
+    load_before = os.getloadavg()
     results = asyncio.run(main_async(args, rows_factory(), {}))
     print_table(results)
+    first_turn = None
+    if args.first_turn_runs > 0 and not args.only:
+        from bench import first_turn as first_turn_bench
+
+        print("... first turns after /readyz", file=sys.stderr, flush=True)
+        first_turn = asyncio.run(first_turn_bench.measure(args.first_turn_runs))
+        print()
+        first_turn_bench.print_report(first_turn)
+    load_after = os.getloadavg()
+    print(f"load average (1, 5, 15 min) before {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after {', '.join(f'{x:.2f}' for x in load_after)} ({os.cpu_count()} CPUs)")
     results_dir.mkdir(parents=True, exist_ok=True)
     summary = [{k: v for k, v in asdict(r).items() if k != "latencies_ms"} for r in results]
     base = next((r for r in results if r.name.startswith("stock")), None)
@@ -432,7 +450,10 @@ def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = 
         print("\nturns/s relative to the stock echo bot: " + ", ".join(
             f"{item['name']}: {item['x_stock_echo']}x" for item in summary))
     recorded_args = {**vars(args), "results": str(results_dir)}
-    (results_dir / "turns.json").write_text(json.dumps({"args": recorded_args, "rows": summary}, indent=2))
+    (results_dir / "turns.json").write_text(json.dumps({
+        "args": recorded_args, "rows": summary, "first_turn_after_ready": first_turn,
+        "load_average": {"before": load_before, "after": load_after, "cpus": os.cpu_count()},
+    }, indent=2))
     if plot(results, results_dir / "turns.png"):
         print(f"plot: {results_dir / 'turns.png'}")
     print(f"json: {results_dir / 'turns.json'}; mean of means {statistics.fmean(r.p50_ms for r in results):.1f} ms")

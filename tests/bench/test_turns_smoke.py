@@ -100,3 +100,22 @@ async def test_emulator_process_logs_requests_and_rotates_faults() -> None:
         ("translator", "/translate", 1), ("translator", "/translate", 1),
     ]
     assert faults["translator"] == {"status503": 1}
+
+
+async def test_first_turn_bench_times_a_fresh_bot_from_ready() -> None:
+    from bench import first_turn
+
+    report = await first_turn.measure(1, {"BOT_ANALYSIS": "off", "BOT_LANGUAGES": "en,es"})
+    [run] = report["runs"]
+    assert set(run) == {"ready_s", "welcome_ms", "first_message_ms", "second_message_ms"}
+    assert all(value > 0 for value in run.values())
+
+
+async def test_curve_bench_measures_each_level_on_one_server(tmp_path: Path) -> None:
+    from bench import curve
+
+    [off] = [config for config in curve.configs() if "ANALYSIS=off" in config.name]
+    points = await curve.curve_of(off, [1, 3], 6)
+    assert [p.concurrency for p in points] == [1, 3]
+    assert all(p.lost == 0 and p.errors == 0 and p.turns >= 6 for p in points)
+    assert curve.plot(points, tmp_path / "curve.png") and (tmp_path / "curve.png").stat().st_size > 0

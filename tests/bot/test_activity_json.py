@@ -64,7 +64,7 @@ ACTIVITIES = [
     lambda: Activity(type="message", text="<at>User</at> hi", entities=[
         Mention(mentioned=ChannelAccount(id="u", name="User"), text="<at>User</at>", type="mention"),
         Entity(type="clientInfo")]),
-    lambda: Activity(type="message", text="dated", timestamp=dt.datetime(2026, 11, 22, 10, 0, 5, 120000, tzinfo=dt.timezone.utc),
+    lambda: Activity(type="message", text="dated", timestamp=dt.datetime(2026, 11, 22, 10, 0, 5, 120000, tzinfo=dt.UTC),
                      channel_data={"tenant": {"id": "x"}, "list": [{"a": 1}]}),
     lambda: Activity(type="message", value=Colour.RED, text_highlights=[TextHighlight(text="x", occurrence=1)],
                      semantic_action=SemanticAction(id="s", entities={"e": Entity(type="t")}, state="start")),
