@@ -25,6 +25,7 @@ from botbuilder.schema import Activity, ActivityTypes, DeliveryModes, ResourceRe
 from adapters.locales import primary_language
 from adapters.safety_chain import SafetyChain
 from bot.connector import ConnectorError
+from bot.reply_copy import CopyingTurnContext
 from bot.storage import StateConflictError, StorageUnavailableError
 from dialogs.i18n import t
 from dialogs.insights import INSIGHTS_KEY, LANGUAGE_KEY
@@ -257,7 +258,13 @@ class TurnCapture(Middleware):
 
 
 class HoldingCloudAdapter(CloudAdapter):
-    """CloudAdapter that accepts a send emptied by TurnCapture (the stock one raises)."""
+    """CloudAdapter that accepts a send emptied by TurnCapture (the stock one raises).
+
+    Its turns run on a CopyingTurnContext (bot/reply_copy.py): the same sends, a cheaper copy.
+    """
+
+    def _create_turn_context(self, *args: Any, **kwargs: Any) -> TurnContext:
+        return CopyingTurnContext.of(super()._create_turn_context(*args, **kwargs))
 
     async def send_activities(
         self, context: TurnContext, activities: list[Activity]
