@@ -12,6 +12,7 @@ The rest of the send is botbuilder's, line for line (4.17 is final).
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -49,6 +50,7 @@ def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
     return result
 
 
+@functools.cache
 def _plain_model(kind: type) -> bool:
     """True when deepcopy would copy this model class by its __dict__ (no custom copy hooks)."""
     return (

@@ -15,6 +15,7 @@ import jsonpickle
 from jsonpickle.errors import ClassNotFoundError
 
 from bot.storage.errors import StateSerializationError
+from bot.storage.plain_state import decode_plain, encode_plain
 from dialogs.state import CREATE_ONLY_ETAG, ETAG_FIELD  # the state layer's contract with every store
 
 __all__ = ["CREATE_ONLY_ETAG", "ETAG_FIELD", "decode_item", "encode_item", "etag_of", "set_etag"]
@@ -46,6 +47,9 @@ def encode_item(key: str, item: Any) -> str:
         delattr(body, ETAG_FIELD)
     else:
         body = item
+    plain = encode_plain(body)  # the same text, without jsonpickle's walk, for the usual records
+    if plain is not None:
+        return plain
     try:
         return jsonpickle.encode(body, unpicklable=True, make_refs=True)
     except (TypeError, ValueError, RecursionError) as error:
@@ -54,6 +58,10 @@ def encode_item(key: str, item: Any) -> str:
 
 def decode_item(key: str, document: str, etag: str) -> Any:
     """State item from its JSON text, with the store's eTag put back on it."""
+    known, item = decode_plain(document)
+    if known:
+        set_etag(item, etag)
+        return item
     try:
         item = jsonpickle.decode(document, safe=True, on_missing="error")
     except ClassNotFoundError as error:  # a BaseException in jsonpickle
