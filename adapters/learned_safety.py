@@ -33,7 +33,7 @@ Embed = Callable[[list[str]], np.ndarray]
 EmbedAsync = Callable[[list[str]], Awaitable[np.ndarray]]
 # Texts up to this many characters are prepared and gated on the event loop (well under
 # a millisecond); longer ones in the executor. The embedding itself never runs on the loop.
-INLINE_CHAR_BUDGET = 1500
+INLINE_CHAR_BUDGET = 200
 
 
 class EmbeddingCache:

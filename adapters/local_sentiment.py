@@ -72,7 +72,7 @@ MAX_EMBEDDED_SENTENCES = 8
 MAX_COMBINING_RUN = 2
 # Texts up to this many characters are split, prepared and fast-scored on the event loop
 # (well under a millisecond); longer ones in the executor.
-INLINE_CHAR_BUDGET = 1500
+INLINE_CHAR_BUDGET = 200
 
 
 def embedding_text(prepared: str, *, tail: bool = False) -> str:
