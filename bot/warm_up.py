@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ResourceResponse
@@ -26,10 +26,17 @@ from bot.activity_json import activity_json
 from bot.turn_guard import HELD_KEY
 from dialogs.state import WARM_UP_KEY
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 log = logging.getLogger("bot.warm_up")
+
+
+class Runtime(Protocol):
+    """What warming needs of bot.runtime.Runtime (named here: runtime imports this module)."""
+
+    settings: Any
+    adapter: Any
+    bot: Any
+    state: Any
+
 
 # A welcome, then one message in English and one in Spanish: detection, both fast and
 # embedded sentiment, the safety gate and head, translation and the dialogs' replies.
