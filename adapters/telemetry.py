@@ -15,10 +15,11 @@ file, so what the bot can ever record is read in one place.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,17 @@ def uninstall() -> None:
 
 def enabled() -> bool:
     return _on is not None
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Record nothing inside: the host's synthetic start-up turns (bot/warm_up.py) are not traffic."""
+    global _on
+    saved, _on = _on, None
+    try:
+        yield
+    finally:
+        _on = saved
 
 
 # Engines and circuits (adapters/fallback.py, adapters/circuit.py) --------------------------------

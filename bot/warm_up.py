@@ -9,7 +9,8 @@ Babel locale data, jsonpickle and msrest's first use. So start-up also:
   through the real adapter, middleware, pipeline, engines and dialogs. Its state is read
   from the real store but never written (`WARM_UP_KEY`, honoured by dialogs/state.py),
   its replies are serialised as for the channel and dropped, and whatever a part keeps
-  outside the store (a transcript) is erased afterwards like "delete my data" does.
+  outside the store (a transcript) is erased afterwards like "delete my data" does;
+  telemetry is paused meanwhile (no span, no metric: they are not traffic).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount, ResourceResponse
 
+from adapters import telemetry
 from bot.activity_json import activity_json
 from bot.turn_guard import HELD_KEY
 from dialogs.state import WARM_UP_KEY
@@ -136,7 +138,8 @@ async def warm_up_runtime(runtime: Runtime) -> None:
     try:
         warm_language_tables(settings.languages, settings.working_language)
         warm_state_codec()
-        replies = await play_warm_up_conversation(runtime)
+        with telemetry.paused():  # synthetic turns are not traffic: no span, no metric
+            replies = await play_warm_up_conversation(runtime)
     except Exception as error:  # warming must never stop a bot that can serve
         log.warning("warm-up failed: %s: %s", type(error).__name__, error)
         return

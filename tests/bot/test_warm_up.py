@@ -50,3 +50,30 @@ def test_language_tables_are_loaded_for_every_configured_language() -> None:
     warm_language_tables(("en", "es", "ja"), "en")
     assert i18n._catalog.cache_info().currsize >= 2
     assert intents._intent_pattern.cache_info().currsize >= 3  # compiled per (language, working) pair
+
+
+async def test_the_warm_up_conversation_is_not_counted_as_traffic() -> None:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from adapters import telemetry
+    from bot.warm_up import warm_up_runtime
+
+    spans, metrics = InMemorySpanExporter(), InMemoryMetricReader()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    telemetry.install(tracer_provider, MeterProvider(metric_readers=[metrics]))
+    runtime = await build_runtime(make_settings(), storage=InMemoryStorage(), engines=build_engines(FAKE_ONLY))
+    try:
+        await warm_up_runtime(runtime)
+        assert telemetry.enabled()  # back on afterwards
+        assert spans.get_finished_spans() == ()
+        with telemetry.turn("emulator", "message"):  # the control: a real turn is recorded
+            pass
+        assert [span.name for span in spans.get_finished_spans()] == ["turn"]
+    finally:
+        telemetry.uninstall()
+        await runtime.close()
