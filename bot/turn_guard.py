@@ -6,6 +6,9 @@ holds the turn's outgoing activities for it. When another replica saved the
 conversation first (`StateConflictError`) the turn runs again on fresh state; when the
 store is unreachable the user gets a clear message. A failed attempt sends nothing and,
 because state is written once at the end of the turn, has written nothing.
+
+Over 300 lines on purpose: TurnGuard and TurnCapture are two halves of one protocol (hold
+the replies, save, then send; re-run on a lost race) and are only correct read together.
 """
 
 from __future__ import annotations
