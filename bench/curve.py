@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.turns import ROOT, Channel, cpu_seconds, free_port, percentile, run_load, wait_ready
+from bench.turns import ROOT, Channel, cpu_seconds, free_port, percentile, run_load, stop_process, wait_ready
 
 OUT = ROOT / "docs" / "img"
 TURNS_PER_CONVERSATION = 10
@@ -82,11 +82,7 @@ async def curve_of(config: Config, levels: list[int], turns: int) -> list[Point]
                 print(f"  {config.name}: concurrency {level}: {points[-1].turns_per_s} turns/s, "
                       f"p50 {points[-1].p50_ms} ms, p99 {points[-1].p99_ms} ms", file=sys.stderr, flush=True)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
             await channel.stop()
     return points
 

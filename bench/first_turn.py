@@ -23,7 +23,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bench.turns import Channel, activity, free_port
+from bench.turns import Channel, activity, free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_MESSAGE = "I really love how quickly this bot answers my questions!"
@@ -90,11 +90,7 @@ async def one_run(extra_env: dict[str, str] | None = None) -> dict[str, float]:
                 second = await _timed_turn(
                     session, url, activity("message", conversation_id, channel.url, SECOND_MESSAGE), channel)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
             await channel.stop()
     return {"ready_s": round(ready_s, 2), "welcome_ms": round(welcome, 1),
             "first_message_ms": round(first, 1), "second_message_ms": round(second, 1)}

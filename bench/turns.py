@@ -210,6 +210,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, as a process manager stops the bot; SIGKILL when it does not go in 15 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 async def wait_ready(url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as session:
@@ -276,11 +285,7 @@ async def _bench_server(
                 if row.trace:
                     extras["trace"] = await trace_messages(url, channel, emulators, row.emulator)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
             await channel.stop()
     turns = len(latencies)
     return RowResult(

@@ -74,20 +74,6 @@ async def channel_bot() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-@pytest.fixture
-async def browser():
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
-    from playwright.async_api import async_playwright
-
-    executable = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
 async def local_only_page(browser, **options):
     """A page whose requests to anything but this machine are aborted (no network in tests)."""
     context = await browser.new_context(viewport={"width": 1280, "height": 860}, **options)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from adapters.engines import build_engines
 from bot.app import create_app
-from tests.channels.conftest import CHROMIUM_ARGS, local_only_page, require_chromium, require_node_package
+from tests.channels.conftest import local_only_page, require_node_package
 from tests.conftest import make_settings, serve
 from tests.harness import Harness
 
@@ -34,19 +34,6 @@ async def admin_bot() -> AsyncIterator[str]:
     runner, url = await serve(create_app(settings, engines=engines))
     yield url
     await runner.cleanup()
-
-
-@pytest.fixture
-async def browser():
-    from playwright.async_api import async_playwright
-
-    executable = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_admin_is_not_served_without_a_token(bot_url: str) -> None:
