@@ -74,15 +74,11 @@ class CopyingTurnContext(TurnContext):
         return made
 
     async def send_activities(self, activities: list[Activity]) -> list[ResourceResponse]:
-        sent_non_trace_activity = False
         ref = TurnContext.get_conversation_reference(self.activity)
 
         def activity_validator(activity: Activity) -> Activity:
             if not getattr(activity, "type", None):
                 activity.type = ActivityTypes.message
-            if activity.type != ActivityTypes.trace:
-                nonlocal sent_non_trace_activity
-                sent_non_trace_activity = True
             if not activity.input_hint:
                 activity.input_hint = "acceptingInput"
             activity.id = None
@@ -93,21 +89,30 @@ class CopyingTurnContext(TurnContext):
             for act in activities
         ]
 
-        async def logic() -> list[ResourceResponse]:
-            nonlocal sent_non_trace_activity
-            if self.activity.delivery_mode == DeliveryModes.expect_replies:
-                responses = []
-                for activity in output:
-                    self.buffered_reply_activities.append(activity)
-                    if activity.type == ActivityTypes.invoke_response:
-                        self.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = activity
-                    responses.append(ResourceResponse())
-                if sent_non_trace_activity:
-                    self.responded = True
-                return responses
-            responses = await self.adapter.send_activities(self, output)
-            if sent_non_trace_activity:
-                self.responded = True
-            return responses
+        return await emit_prepared(self, output)
 
-        return await self._emit(self._on_send_activities, output, logic())
+
+async def emit_prepared(context: TurnContext, activities: list[Activity]) -> list[ResourceResponse]:
+    """botbuilder's send after its copy-and-address step (4.17 is final, so this stays put).
+
+    Through the send handlers, then to the adapter, or into the buffer for expectReplies.
+    Used by CopyingTurnContext for fresh replies and by TurnGuard for the held ones, which
+    were copied and addressed once already.
+    """
+    sent_non_trace = any(activity.type != ActivityTypes.trace for activity in activities)
+
+    async def logic() -> list[ResourceResponse]:
+        if context.activity.delivery_mode == DeliveryModes.expect_replies:
+            responses = []
+            for activity in activities:
+                context.buffered_reply_activities.append(activity)
+                if activity.type == ActivityTypes.invoke_response:
+                    context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = activity
+                responses.append(ResourceResponse())
+        else:
+            responses = await context.adapter.send_activities(context, activities)
+        if sent_non_trace:
+            context.responded = True
+        return responses
+
+    return await context._emit(context._on_send_activities, activities, logic())

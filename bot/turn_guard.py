@@ -23,12 +23,12 @@ from typing import Any
 
 from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, DeliveryModes, ResourceResponse
+from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
 from adapters.locales import primary_language
 from adapters.safety_chain import SafetyChain
 from bot.connector import ConnectorError
-from bot.reply_copy import CopyingTurnContext
+from bot.reply_copy import CopyingTurnContext, emit_prepared
 from bot.storage import StateConflictError, StorageUnavailableError
 from dialogs.i18n import t
 from dialogs.insights import INSIGHTS_KEY, LANGUAGE_KEY
@@ -287,24 +287,7 @@ async def send_prepared(context: TurnContext, activities: list[Activity]) -> lis
     """
     if not activities:
         return []
-    sent_non_trace = any(activity.type != ActivityTypes.trace for activity in activities)
-
-    async def logic() -> list[ResourceResponse]:
-        if context.activity.delivery_mode == DeliveryModes.expect_replies:
-            responses = []
-            for activity in activities:
-                context.buffered_reply_activities.append(activity)
-                if activity.type == ActivityTypes.invoke_response:
-                    context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = activity
-                responses.append(ResourceResponse())
-        else:
-            responses = await context.adapter.send_activities(context, activities)
-        if sent_non_trace:
-            context.responded = True
-        return responses
-
-    # botbuilder's own dispatch through the send handlers (4.17 is final, so this stays put).
-    return await context._emit(context._on_send_activities, activities, logic())
+    return await emit_prepared(context, activities)
 
 
 def _safety_replies(context: TurnContext, held: list[Activity]) -> list[Activity]:
