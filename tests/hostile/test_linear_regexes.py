@@ -20,6 +20,8 @@ from adapters.analysis.protect import protect
 from adapters.fast_sentiment import feature_indices
 from adapters.local_safety import LexiconSafetyChecker
 from adapters.local_sentiment import prepare_text, split_sentences
+from adapters.scripts import has_cjk, has_kana, is_unspaced
+from adapters.telemetry import _CODE
 from adapters.text_limits import split_text
 from bot.activity_schema import _SURROGATE
 from bot.channels.webchat.generate_auth import _USER_ID
@@ -50,6 +52,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "protect.protect": lambda text: protect(text, keep=("Ana", "AB-12")).restore("[[0]] [[1]]"),
     "local_sentiment.prepare_text": prepare_text,
     "local_sentiment.split_sentences": split_sentences,
+    "scripts.has_cjk": has_cjk,
+    "scripts.is_unspaced": is_unspaced,
+    "scripts.has_kana": has_kana,
+    # Guarded by a 16-character bound in use; shown linear without it.
+    "telemetry.language_code": _CODE.fullmatch,
     "fast_sentiment.feature_indices": lambda text: feature_indices(text, 18),
     "text_limits.split_text": split_text,
     "local_safety.check": lambda text: _SAFETY.check_sync(text, language="en"),
