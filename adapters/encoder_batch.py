@@ -36,6 +36,12 @@ def length_class(texts: list[str]) -> int:
     return sum(longest > bound for bound in LENGTH_CLASSES)
 
 
+def _spread(distinct: np.ndarray, unique: list[str], texts: list[str]) -> np.ndarray:
+    """One row per text from the rows of the distinct texts."""
+    row = {text: index for index, text in enumerate(unique)}
+    return distinct[[row[text] for text in texts]]
+
+
 @dataclass
 class _Request:
     texts: list[str]
@@ -134,8 +140,9 @@ class EncoderBatcher:
 
     async def _call(self, batch: list[_Request]) -> None:
         texts = [text for request in batch for text in request.texts]
+        unique = list(dict.fromkeys(texts))  # the same text from many turns is embedded once
         try:
-            vectors = await self._run(self._encode, texts)
+            distinct = await self._run(self._encode, unique)
         except Exception as error:  # every turn of the batch sees the encoder's error
             for request in batch:
                 if not request.future.done():
@@ -145,7 +152,8 @@ class EncoderBatcher:
                 request.future.cancel()
             raise
         else:
-            self._count(len(texts))
+            self._count(len(unique))
+            vectors = distinct if len(unique) == len(texts) else _spread(distinct, unique, texts)
             start = 0
             for request in batch:
                 end = start + len(request.texts)

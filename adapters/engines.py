@@ -91,7 +91,7 @@ class _Builder:
     def embedding_cache(self):
         """The (text -> embedding) cache the local sentiment engine fills and the safety head reads."""
         if self._embedding_cache is None:
-            from adapters.learned_safety import EmbeddingCache
+            from adapters.embedding_cache import EmbeddingCache
 
             self._embedding_cache = EmbeddingCache()
         return self._embedding_cache

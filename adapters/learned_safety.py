@@ -16,7 +16,6 @@ The weights (adapters/models/safety_head.npz) are written by bench/train_safety.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from adapters.contracts import SafetyResult
+from adapters.embedding_cache import EmbeddingCache
 from adapters.executor import BoundedExecutor
 from adapters.fast_sentiment import feature_indices
 from adapters.local_sentiment import MAX_EMBED_CHARS, embedding_text
@@ -34,33 +34,6 @@ EmbedAsync = Callable[[list[str]], Awaitable[np.ndarray]]
 # Texts up to this many characters are prepared and gated on the event loop (well under
 # a millisecond); longer ones in the executor. The embedding itself never runs on the loop.
 INLINE_CHAR_BUDGET = 200
-
-
-class EmbeddingCache:
-    """The last few (prepared text -> embedding) pairs, shared by the local engines of a process.
-
-    Thread-safe and small: it only has to bridge the sentiment and safety calls of
-    the turns in flight.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._size = size
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, text: str) -> np.ndarray | None:
-        with self._lock:
-            vector = self._items.get(text)
-            if vector is not None:
-                self._items.move_to_end(text)
-            return vector
-
-    def put(self, text: str, vector: np.ndarray) -> None:
-        with self._lock:
-            self._items[text] = vector
-            self._items.move_to_end(text)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ class LocalSentimentAnalyzer:
         self._fast_answers = 0
         self._executor = executor
         self._owns_executor = executor is None
-        # adapters.learned_safety.EmbeddingCache: lends this turn's embeddings to the safety head.
+        # adapters.embedding_cache.EmbeddingCache: answers repeated texts, lends embeddings to the safety head.
         self._cache = cache
         self._batcher: EncoderBatcher | None = None  # created on the event loop, on first use
 
@@ -447,10 +447,20 @@ class LocalSentimentAnalyzer:
         return self._finish(plan, await self.embed_async(plan.batch), lang)
 
     async def embed_async(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of prepared texts, in one encoder call with other turns' texts."""
+        """Embeddings of prepared texts: cached ones at once, the rest in one batched encoder call."""
         if self._batcher is None:
             self._batcher = EncoderBatcher(self._embed, self._executor_run, slots=self._models.size)
-        return await self._batcher.embed(texts)
+        cache = self._cache
+        if cache is None:
+            return await self._batcher.embed(texts)
+        found = [cache.get(text) for text in texts]
+        missing = list(dict.fromkeys(text for text, vector in zip(texts, found, strict=True) if vector is None))
+        if missing:
+            fresh = dict(zip(missing, await self._batcher.embed(missing), strict=True))
+            for text, vector in fresh.items():
+                cache.put(text, vector)
+            found = [fresh[text] if vector is None else vector for text, vector in zip(texts, found, strict=True)]
+        return np.stack(found)
 
     def batch_stats(self) -> BatchStats | None:
         """How the encoder's calls were batched so far (None before the first batched call)."""

@@ -18,7 +18,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from adapters.learned_safety import EmbeddingCache, LearnedSafetyChecker
+from adapters.embedding_cache import EmbeddingCache
+from adapters.learned_safety import LearnedSafetyChecker
 from adapters.local_safety import LexiconSafetyChecker
 from adapters.local_sentiment import LocalSentimentAnalyzer
 from bench.train_safety import Example, load_safety

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -69,6 +70,7 @@ class Row:
     expect_reply: bool = True
     budget_ms: int | None = None  # BOT_TURN_BUDGET_MS, printed beside the row
     trace: bool = False  # after the run, trace each message's emulator round trips
+    distinct_texts: bool = False  # every message unique (numbered): no embedding cache hits
 
 
 @dataclass
@@ -146,8 +148,22 @@ def activity(kind: str, conversation_id: str, service_url: str, text: str = "") 
     return body
 
 
+_SERIAL = itertools.count(1)
+
+
+def message_text(index: int, turn: int, distinct: bool) -> str:
+    """The four bench sentences in turn; with `distinct`, each numbered so no text repeats.
+
+    The number goes before the final stop ("... damaged (17)."), so the message stays one
+    sentence, embedded once, like the original.
+    """
+    text = MESSAGES[(index + turn) % len(MESSAGES)]
+    return f"{text[:-1]} ({next(_SERIAL)}){text[-1]}" if distinct else text
+
+
 async def run_load(
-    url: str, channel: Channel, conversations: int, concurrency: int, turns: int, expect_reply: bool
+    url: str, channel: Channel, conversations: int, concurrency: int, turns: int, expect_reply: bool,
+    distinct: bool = False,
 ) -> tuple[list[float], int, int, float]:
     latencies: list[float] = []
     errors = lost = 0
@@ -164,7 +180,7 @@ async def run_load(
             await session.post(url, json=activity("conversationUpdate", conversation_id, channel.url))
             for turn in range(turns):
                 before = channel.replies[conversation_id]
-                text = MESSAGES[(index + turn) % len(MESSAGES)]
+                text = message_text(index, turn, distinct)
                 started = time.perf_counter()
                 try:
                     async with session.post(
@@ -267,11 +283,12 @@ async def _bench_server(
             except RuntimeError as error:
                 stderr.seek(0)
                 raise RuntimeError(f"{row.name}: {error}\n{stderr.read()[-2000:]}") from None
-            await run_load(url, channel, 2, 2, 2, row.expect_reply)  # warm-up
+            await run_load(url, channel, 2, 2, 2, row.expect_reply, row.distinct_texts)  # warm-up
             mark = len(await emulators.log()) if emulators else 0
             cpu_before = cpu_seconds(process.pid)
             latencies, errors, lost, seconds = await run_load(
-                url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply
+                url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply,
+                row.distinct_texts,
             )
             cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
             rss = peak_rss_mb(process.pid)
@@ -333,6 +350,7 @@ def default_rows() -> list[Row]:
         # Headline rows: the defaults as `make run` starts them (SQLite state in a fresh directory).
         Row("showcase, BOT_ANALYSIS=off, sqlite", bot, {"BOT_ANALYSIS": "off"}),
         Row("showcase, offline engines, sqlite (make run)", bot, {}),
+        Row("showcase, offline engines, sqlite, every message distinct", bot, {}, distinct_texts=True),
         # Extra rows, labelled with their store.
         Row("extra: showcase, BOT_ANALYSIS=off, memory", bot, {"BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"}),
         Row("extra: showcase, offline engines, memory", bot, {"BOT_STORAGE": "memory"}),

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.channels.webchat.access_log import SafeAccessLogger
+from bot.heap import settle_heap_on_startup
 from bot.settings import Settings, SettingsError, load_settings
 
 # Longest a stopping bot waits for the turns in flight: above a turn's analysis budget (5 s)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def create_stopping_app(settings: Settings) -> web.Application:
-    """The bot's app, logging when a stop begins (the listener is closed by then)."""
+    """The bot's app as its own process: heap settled once warm, a log line when a stop begins."""
     app = create_app(settings)
 
     async def stopping(app: web.Application) -> None:
@@ -68,6 +69,7 @@ def create_stopping_app(settings: Settings) -> web.Application:
                  SHUTDOWN_GRACE_S)
 
     app.on_shutdown.insert(0, stopping)
+    app.on_startup.append(settle_heap_on_startup)  # after the runtime context built and warmed everything
     return app
 
 

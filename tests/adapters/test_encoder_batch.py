@@ -8,9 +8,10 @@ import threading
 import numpy as np
 import pytest
 
+from adapters.embedding_cache import EmbeddingCache
 from adapters.encoder_batch import EncoderBatcher, length_class
 from adapters.executor import BoundedExecutor
-from adapters.learned_safety import EmbeddingCache, LearnedSafetyChecker
+from adapters.learned_safety import LearnedSafetyChecker
 from adapters.local_sentiment import LocalSentimentAnalyzer
 
 
@@ -209,3 +210,19 @@ async def test_the_batched_safety_check_decides_as_the_unbatched_one(models_exec
             assert mine.score == pytest.approx(theirs.score, abs=1e-3)
     assert batched.embedded == unbatched.embedded
     await engine.close()
+
+
+async def test_the_same_text_from_queued_turns_is_embedded_once(executor: BoundedExecutor) -> None:
+    encoder = GatedEncoder()
+    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
+    first = asyncio.ensure_future(batcher.embed(["a first text"]))
+    await _first_call_running(encoder)
+    queued = [asyncio.ensure_future(batcher.embed(["yes", f"turn {i}", "yes"])) for i in range(3)]
+    await asyncio.sleep(0)
+    encoder.release.set()
+    await first
+    results = await asyncio.gather(*queued)
+    assert encoder.calls[1] == ["yes", "turn 0", "turn 1", "turn 2"]
+    for i, rows in enumerate(results):
+        assert rows.tolist() == [[3, ord("y")], [len(f"turn {i}"), ord("t")], [3, ord("y")]]
+    assert batcher.stats.texts == 5

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters.learned_safety import EmbeddingCache, LearnedSafetyChecker, SafetyHead
+from adapters.embedding_cache import EmbeddingCache
+from adapters.learned_safety import LearnedSafetyChecker, SafetyHead
 from adapters.local_sentiment import LocalSentimentAnalyzer, prepare_text
 
 

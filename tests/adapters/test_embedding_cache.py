@@ -1,0 +1,77 @@
+"""The embedding cache: bounded, read-only vectors, keyed by digest; repeated texts skip the encoder."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from adapters.embedding_cache import EmbeddingCache
+from adapters.executor import BoundedExecutor
+from adapters.local_sentiment import LocalSentimentAnalyzer
+
+
+def test_least_recently_used_entries_go_first() -> None:
+    cache = EmbeddingCache(size=2)
+    cache.put("a", np.ones(3))
+    cache.put("b", np.zeros(3))
+    assert cache.get("a") is not None  # "a" is now the most recent
+    cache.put("c", np.full(3, 2.0))
+    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    assert len(cache) == 2 and cache.hits == 3 and cache.misses == 1
+
+
+def test_vectors_are_copies_that_no_reader_can_change() -> None:
+    cache = EmbeddingCache()
+    original = np.arange(4, dtype=np.float32)
+    cache.put("hello", original)
+    original[0] = 99.0
+    stored = cache.get("hello")
+    assert stored is not None and stored[0] == 0.0
+    with pytest.raises(ValueError):
+        stored[1] = 5.0
+
+
+def test_the_cache_keeps_digests_not_texts() -> None:
+    cache = EmbeddingCache()
+    text = "my account number is 12345678"
+    cache.put(text, np.ones(2))
+    keys = list(cache._items)
+    assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
+    assert text.encode() not in keys and text not in keys
+    # Another process (another key) cannot look the text up by its digest.
+    assert EmbeddingCache()._digest(text) != cache._digest(text)
+
+
+def test_a_cache_needs_room() -> None:
+    with pytest.raises(ValueError):
+        EmbeddingCache(size=0)
+
+
+async def test_a_repeated_text_is_scored_without_the_encoder() -> None:
+    executor = BoundedExecutor(2)
+    cache = EmbeddingCache()
+    engine = LocalSentimentAnalyzer(cascade=False, executor=executor, cache=cache)
+    uncached = LocalSentimentAnalyzer(cascade=False, executor=executor)
+    text = "The delivery was late again and the box was damaged."
+    try:
+        [first] = await engine.analyze([text], language="en")
+        embedded = engine.batch_stats().texts
+        again = await asyncio.gather(*(engine.analyze([text], language="en") for _ in range(5)))
+        assert engine.batch_stats().texts == embedded  # no text went to the encoder again
+        [fresh] = await uncached.analyze([text], language="en")
+        for [result] in again:
+            assert result == first
+        assert first.label == fresh.label
+        np.testing.assert_allclose(
+            [first.scores.positive, first.scores.neutral, first.scores.negative],
+            [fresh.scores.positive, fresh.scores.neutral, fresh.scores.negative], atol=1e-5,
+        )
+        # A new text is a miss and goes to the encoder.
+        await engine.analyze(["A completely different sentence about the weather."], language="en")
+        assert engine.batch_stats().texts == embedded + 1
+    finally:
+        await engine.close()
+        await uncached.close()
+        executor.shutdown()
