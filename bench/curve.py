@@ -3,8 +3,9 @@
     python -m bench.curve [--levels 1 5 20 50] [--turns 300] [--out docs/img]
 
 Configurations: the defaults as `make run` starts them (SQLite state in a fresh directory,
-offline engines), the same with BOT_ANALYSIS=off, and the stock botbuilder echo bot as the
-reference. Each server is started once and warmed; then each concurrency level runs
+offline engines), the same with every message distinct (bench/turns.py's four sentences,
+numbered: the embedding cache never answers, every message is embedded), the same with
+BOT_ANALYSIS=off, and the stock botbuilder echo bot as the reference. Each server is started once and warmed; then each concurrency level runs
 about `--turns` message turns (the level's conversations, ten turns each, the same
 messages as bench/turns.py). Writes turns_curve.json and turns_curve.png to `--out`.
 """
@@ -32,6 +33,7 @@ class Config:
     name: str
     command: list[str]
     env: dict[str, str]
+    distinct_texts: bool = False  # every message numbered, so none repeats (no embedding cache hits)
 
 
 @dataclass
@@ -51,6 +53,7 @@ def configs() -> list[Config]:
     python = sys.executable
     return [
         Config("defaults: SQLite, offline engines (make run)", [python, "-m", "bot"], {}),
+        Config("defaults, every message distinct", [python, "-m", "bot"], {}, distinct_texts=True),
         Config("BOT_ANALYSIS=off, SQLite", [python, "-m", "bot"], {"BOT_ANALYSIS": "off"}),
         Config("stock botbuilder echo", [python, "-m", "bench.targets", "stock-echo", "--port", "{port}"], {}),
     ]
@@ -68,12 +71,12 @@ async def curve_of(config: Config, levels: list[int], turns: int) -> list[Point]
         url = f"http://127.0.0.1:{port}/api/messages"
         try:
             await wait_ready(url, process)
-            await run_load(url, channel, 2, 2, 2, True)  # the connector client to this channel
+            await run_load(url, channel, 2, 2, 2, True, config.distinct_texts)  # the connector client to this channel
             for level in levels:
                 conversations = max(level, -(-turns // TURNS_PER_CONVERSATION))
                 cpu_before = cpu_seconds(process.pid)
                 latencies, errors, lost, seconds = await run_load(
-                    url, channel, conversations, level, TURNS_PER_CONVERSATION, True)
+                    url, channel, conversations, level, TURNS_PER_CONVERSATION, True, config.distinct_texts)
                 cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
                 points.append(Point(
                     config.name, level, len(latencies), round(len(latencies) / seconds, 1),

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.channels.webchat.access_log import SafeAccessLogger
+from bot.event_loop import new_event_loop
 from bot.heap import settle_heap_on_startup
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         web.run_app(create_stopping_app(settings), host=settings.host, port=settings.port, print=None,
                     shutdown_timeout=SHUTDOWN_GRACE_S,
-                    access_log_class=SafeAccessLogger)  # no query strings (stream tokens) in the log
+                    access_log_class=SafeAccessLogger,  # no query strings (stream tokens) in the log
+                    loop=new_event_loop(settings.event_loop))
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
             raise

@@ -29,6 +29,7 @@ T = TypeVar("T")
 APP_TYPES = ("MultiTenant", "SingleTenant", "UserAssignedMSI")
 ENGINE_NAMES = ("azure", "local")
 STORAGE_KINDS = ("sqlite", "memory", "blob")
+EVENT_LOOPS = ("uvloop", "asyncio")
 
 
 class SettingsError(ValueError):
@@ -152,6 +153,7 @@ class Settings:
     checkin_negative: float = 0.8  # "strongly negative": negative sentiment at least this sure
     log_level: str = "INFO"
     log_text: bool = False
+    event_loop: str = "uvloop"  # python -m bot's event loop (bot/event_loop.py): uvloop | asyncio
     endpoints: BotFrameworkEndpoints = field(default_factory=BotFrameworkEndpoints)
     # Observability (docs/observability.md): nothing is exported unless one of these is set.
     otlp_traces_endpoint: str = ""  # from OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT (OTLP/HTTP protobuf)
@@ -438,6 +440,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         checkin_negative=read.number("BOT_CHECKIN_NEGATIVE", 0.8, 0.0, 1.0),
         log_level=read.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
         log_text=read.switch("BOT_LOG_TEXT", False),
+        event_loop=read.choice("BOT_EVENT_LOOP", "uvloop", EVENT_LOOPS),
         endpoints=_read_endpoints(read),
         **_read_observability(read),
     )

@@ -66,6 +66,7 @@ def test_bot_framework_names_are_exposed_to_botbuilder() -> None:
         ("AZURE_LANGUAGE_ENDPOINT", "lang.example.test", "http(s):// URL"),
         ("BOT_WORKING_LANGUAGE", "xx", "ar | cs"),
         ("LOG_LEVEL", "LOUD", "DEBUG | INFO"),
+        ("BOT_EVENT_LOOP", "trio", "uvloop | asyncio"),
     ],
 )
 def test_a_wrong_value_names_the_variable_and_what_it_accepts(variable: str, value: str, accepted: str) -> None:
