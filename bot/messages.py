@@ -31,6 +31,7 @@ from botframework.connector import Channels
 from msrest.exceptions import DeserializationError
 from msrest.serialization import Model
 
+from bot.activity_reader import deserialize_activity
 from bot.activity_schema import MAX_DEPTH, InvalidActivity, check_activity
 
 log = logging.getLogger("bot.messages")
@@ -137,7 +138,7 @@ def parse_activity(payload: Any, *, max_text: int) -> Activity:
     """
     check_activity(payload, max_body_text=max_text)
     try:
-        activity = Activity().deserialize(payload)
+        activity = deserialize_activity(payload)
     except (DeserializationError, TypeError, ValueError, AttributeError, KeyError, RecursionError) as error:
         raise InvalidActivity(f"not a valid activity: {error}") from None
     check_teams_shapes(activity)
