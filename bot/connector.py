@@ -10,6 +10,7 @@ attachments, Teams calls) to the stock client unchanged.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -81,7 +82,7 @@ class FastConnectorClient:
             if not text:
                 return None
             try:
-                return await response.json(content_type=None)
+                return json.loads(text)  # the body once: response.json() would decode it again
             except ValueError:
                 return None
 
