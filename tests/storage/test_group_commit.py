@@ -81,3 +81,46 @@ async def test_close_waits_for_queued_writes(tmp_path: Path) -> None:
     await asyncio.gather(*writes)
     async with SqliteStorage(path) as reopened:
         assert len(await reopened.read([f"k{i}" for i in range(10)])) == 10
+
+
+async def test_a_turns_read_runs_on_the_loop_and_sees_every_commit(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite3"
+    async with SqliteStorage(path) as store, SqliteStorage(path) as other:
+        await store.write({"conversation": {"n": 0}})  # creates and prepares the file
+        hops: list[str] = []
+        real_in_thread = store._in_thread
+
+        async def counting(work, argument):
+            hops.append(work.__name__)
+            return await real_in_thread(work, argument)
+
+        store._in_thread = counting
+        item = (await store.read(["conversation", "user"]))["conversation"]
+        assert "_read_rows" not in hops  # no thread hop for a turn's read
+        item["n"] = 1
+        await store.write({"conversation": item})
+        await other.write({"user": {"n": 7}})  # another connection (another process) commits
+        found = await store.read(["conversation", "user"])
+        assert found["conversation"]["n"] == 1 and found["user"]["n"] == 7
+        assert "_read_rows" not in hops
+
+
+async def test_a_busy_database_sends_the_read_to_the_connection_thread(tmp_path: Path) -> None:
+    import sqlite3
+
+    class BusyReader:
+        closed = False
+
+        def execute(self, *args):
+            raise sqlite3.OperationalError("database is locked")
+
+        def close(self) -> None:
+            BusyReader.closed = True
+
+    async with SqliteStorage(tmp_path / "state.sqlite3") as store:
+        await store.write({"a": {"n": 1}})
+        store._loop_reader = BusyReader()
+        assert (await store.read(["a"]))["a"]["n"] == 1  # answered by the thread
+        assert BusyReader.closed and store._loop_reader is None
+        assert (await store.read(["a"]))["a"]["n"] == 1  # a fresh loop reader next time
+        assert store._loop_reader is not None
