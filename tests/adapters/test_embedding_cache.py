@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import numpy as np
 import pytest
@@ -74,4 +75,36 @@ async def test_a_repeated_text_is_scored_without_the_encoder() -> None:
     finally:
         await engine.close()
         await uncached.close()
+        executor.shutdown()
+
+
+async def test_a_turn_cancelled_mid_embedding_caches_nothing_and_callers_get_their_own_rows() -> None:
+    executor = BoundedExecutor(1)
+    cache = EmbeddingCache()
+    engine = LocalSentimentAnalyzer(cascade=False, executor=executor, cache=cache)
+    release, entered, calls = threading.Event(), threading.Event(), []
+
+    def gated(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        entered.set()
+        assert release.wait(timeout=10)
+        return np.array([[float(len(text)), 1.0] for text in texts], dtype=np.float32)
+
+    engine._embed = gated  # the batcher is built on first use, from this
+    try:
+        turn = asyncio.ensure_future(engine.embed_async(["a text in flight"]))
+        await asyncio.get_running_loop().run_in_executor(None, entered.wait, 10)
+        turn.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+        assert len(cache) == 0  # nothing half-done is kept
+        rows = await engine.embed_async(["a text in flight", "a text in flight"])
+        assert calls[1:] == [["a text in flight"]] and len(cache) == 1
+        rows[0, 0] = -1.0  # a caller may write to its rows: the cache and the other row keep theirs
+        again = await engine.embed_async(["a text in flight"])
+        assert again.tolist() == [[16.0, 1.0]] and rows[1].tolist() == [16.0, 1.0]
+        assert len(calls) == 2  # the repeat came from the cache
+    finally:
+        await engine.close()
         executor.shutdown()

@@ -226,3 +226,33 @@ async def test_the_same_text_from_queued_turns_is_embedded_once(executor: Bounde
     for i, rows in enumerate(results):
         assert rows.tolist() == [[3, ord("y")], [len(f"turn {i}"), ord("t")], [3, ord("y")]]
     assert batcher.stats.texts == 5
+
+
+
+async def test_a_shared_text_survives_a_cancelled_turn_and_an_error_reaches_every_turn_sharing_it(
+    executor: BoundedExecutor,
+) -> None:
+    encoder = GatedEncoder()
+    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
+    first = asyncio.ensure_future(batcher.embed(["a first text"]))
+    await _first_call_running(encoder)
+    gone = asyncio.ensure_future(batcher.embed(["yes", "gone's own"]))
+    kept = asyncio.ensure_future(batcher.embed(["yes"]))
+    await asyncio.sleep(0)
+    gone.cancel()
+    encoder.release.set()
+    await first
+    assert (await kept).tolist() == [[3, ord("y")]]  # the cancelled turn took nothing of it
+    assert gone.cancelled() and encoder.calls[1] == ["yes"]
+
+    encoder = GatedEncoder()
+    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
+    first = asyncio.ensure_future(batcher.embed(["a first text"]))
+    await _first_call_running(encoder)
+    failing = [asyncio.ensure_future(batcher.embed(["boom", "yes"])), asyncio.ensure_future(batcher.embed(["yes"]))]
+    await asyncio.sleep(0)
+    encoder.release.set()
+    await first
+    outcomes = await asyncio.gather(*failing, return_exceptions=True)
+    assert encoder.calls[1] == ["boom", "yes"]  # one call for both turns: both see its error
+    assert all(isinstance(outcome, RuntimeError) for outcome in outcomes)
