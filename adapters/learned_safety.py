@@ -129,6 +129,11 @@ class LearnedSafetyChecker:
         self.checked = 0
         self.embedded = 0  # texts this engine had to embed itself (the added cost)
 
+    @property
+    def cache(self) -> EmbeddingCache:
+        """The embeddings this engine reads (shared with the local sentiment engine)."""
+        return self._cache
+
     def check_sync(self, text: str) -> SafetyResult:
         """The start of the text (the window sentiment embeds), and for a long text its end too."""
         result = None

@@ -10,6 +10,7 @@ from botbuilder.core import ConversationState, Storage, UserState
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.engines import Engines, build_engines, build_safety
+from adapters.safety_chain import SafetyChain
 from bot import storage as storage_factory
 from bot.channels.teams.mentions import MentionMiddleware
 from bot.hosting import ReusingAuthentication, create_authentication, install_turn_error_handler
@@ -19,10 +20,10 @@ from bot.settings import Settings
 from bot.showcase_bot import ShowcaseBot
 from bot.text_limit import TextLimitMiddleware
 from bot.transcripts import install_transcript_logging
-from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard
+from bot.turn_guard import HoldingCloudAdapter, TurnCapture, TurnGuard, key_of_conversation
 from bot.warm_up import warm_up_runtime
 from dialogs.checkin import CheckinPolicy
-from dialogs.state import BotState
+from dialogs.state import BotState, Eraser
 
 log = logging.getLogger("bot.runtime")
 
@@ -78,6 +79,9 @@ async def build_runtime(
         transcripts = install_transcript_logging(adapter, settings.transcript_dir)
         state.add_eraser(transcripts.erase)  # "delete my data" deletes the recording too
     safety_checker = safety if safety is not None else engines.safety if engines is not None else None
+    forget_embeddings = _embedding_eraser(safety_checker)
+    if forget_embeddings is not None:
+        state.add_eraser(forget_embeddings)  # "delete my data": the conversation's cached embeddings too
     adapter.use(TurnTelemetryMiddleware())  # the turn span around all the rest; a no-op when telemetry is off
     adapter.use(TurnGuard(safety=safety_checker))  # then: one turn at a time, retried on a lost state race
     adapter.use(
@@ -106,3 +110,16 @@ async def build_runtime(
     if owns_storage and hasattr(storage, "close"):
         runtime.closers.append(storage.close)
     return runtime
+
+
+def _embedding_eraser(safety: SafetyChain | None) -> Eraser | None:
+    """An eraser dropping a conversation's cached embeddings (adapters/embedding_cache.py), if any are kept."""
+    learned = safety.engine("learned") if safety is not None else None
+    cache = getattr(learned, "cache", None)
+    if cache is None:
+        return None
+
+    async def forget(channel_id: str, conversation_id: str, user_id: str) -> None:
+        cache.forget(key_of_conversation(channel_id, conversation_id))  # the scope TurnGuard gave its turns
+
+    return forget

@@ -25,6 +25,7 @@ from botbuilder.core import MessageFactory, Middleware, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ResourceResponse
 
+from adapters.embedding_cache import cache_scope
 from adapters.locales import primary_language
 from adapters.safety_chain import SafetyChain
 from bot.connector import ConnectorError
@@ -50,7 +51,11 @@ def conversation_key(activity: Activity) -> str | None:
     """The lock key of a turn: channel and conversation id (as ConversationState keys it)."""
     if activity.conversation is None or not activity.conversation.id:
         return None
-    return f"{activity.channel_id or ''}/conversations/{activity.conversation.id}"
+    return key_of_conversation(activity.channel_id or "", activity.conversation.id)
+
+
+def key_of_conversation(channel_id: str, conversation_id: str) -> str:
+    return f"{channel_id}/conversations/{conversation_id}"
 
 
 @dataclass
@@ -147,11 +152,13 @@ class TurnGuard(Middleware):
 
     async def on_turn(self, context: TurnContext, logic: Logic) -> None:
         key = conversation_key(context.activity)
-        if key is None:
-            await self._run(context, logic)
-            return
-        async with self.locks.hold(key):
-            await self._run(context, logic)
+        # Embeddings this turn caches are found again by this conversation only (no timing oracle).
+        with cache_scope(key):
+            if key is None:
+                await self._run(context, logic)
+                return
+            async with self.locks.hold(key):
+                await self._run(context, logic)
 
     async def _run(self, context: TurnContext, logic: Logic) -> None:
         snapshot = _Snapshot.take(context)

@@ -39,8 +39,8 @@ def test_the_cache_keeps_digests_not_texts() -> None:
     text = "my account number is 12345678"
     cache.put(text, np.ones(2))
     keys = list(cache._items)
-    assert all(isinstance(key, bytes) and len(key) == 16 for key in keys)
-    assert text.encode() not in keys and text not in keys
+    assert all(scope == b"" and len(digest) == 16 for scope, digest in keys)  # outside a turn: no scope
+    assert not any(text.encode() in part or text in str(part) for key in keys for part in key)
     # Another process (another key) cannot look the text up by its digest.
     assert EmbeddingCache()._digest(text) != cache._digest(text)
 
@@ -108,3 +108,37 @@ async def test_a_turn_cancelled_mid_embedding_caches_nothing_and_callers_get_the
     finally:
         await engine.close()
         executor.shutdown()
+
+
+def test_a_scope_sees_only_its_own_entries() -> None:
+    from adapters.embedding_cache import cache_scope
+
+    cache = EmbeddingCache()
+    with cache_scope("test/conversations/a"):
+        cache.put("same words", np.ones(2))
+        assert cache.get("same words") is not None
+    with cache_scope("test/conversations/b"):
+        assert cache.get("same words") is None
+    with cache_scope("test/conversations/a"):
+        assert cache.get("same words") is not None
+    with cache_scope(None):  # no conversation: a scope nobody else has
+        assert cache.get("same words") is None
+        cache.put("alone", np.ones(2))
+    with cache_scope(None):
+        assert cache.get("alone") is None
+    assert cache.get("same words") is None  # outside any scope
+
+
+def test_forgetting_a_conversation_drops_its_entries_only() -> None:
+    from adapters.embedding_cache import cache_scope
+
+    cache = EmbeddingCache()
+    for scope in ("test/conversations/a", "test/conversations/b"):
+        with cache_scope(scope):
+            cache.put("hello there", np.ones(2))
+            cache.put("goodbye", np.ones(2))
+    assert cache.forget("test/conversations/a") == 2
+    with cache_scope("test/conversations/a"):
+        assert cache.get("hello there") is None
+    with cache_scope("test/conversations/b"):
+        assert cache.get("hello there") is not None and cache.get("goodbye") is not None

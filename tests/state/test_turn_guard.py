@@ -211,3 +211,27 @@ async def test_an_error_in_the_turn_sends_nothing_of_it_and_reaches_on_turn_erro
     bot.adapter.on_turn_error = on_error
     assert await bot.say("hi") == ["sorry"]
     assert errors == ["bug"]
+
+
+async def test_a_cached_embedding_is_found_again_only_by_its_own_conversation() -> None:
+    """No timing oracle: another conversation sending the same text does not hit the cache."""
+    import numpy as np
+
+    from adapters.embedding_cache import EmbeddingCache
+
+    cache = EmbeddingCache()
+    found: list[tuple[str, str, bool]] = []
+
+    async def embed_like_an_engine(context: TurnContext, state: BotState) -> None:
+        text = context.activity.text
+        found.append((context.activity.conversation.id, text, cache.get(text) is not None))
+        cache.put(text, np.ones(3))
+        await context.send_activity("ok")
+
+    bot = Bot(InMemoryStorage(), reply=embed_like_an_engine)
+    await bot.say("I was diagnosed last week", conversation="alice")
+    await bot.say("I was diagnosed last week", conversation="bob")
+    await bot.say("I was diagnosed last week", conversation="alice")
+    await bot.say("I was diagnosed last week", conversation="bob")
+    assert [hit for _, _, hit in found] == [False, False, True, True]
+    assert cache.get("I was diagnosed last week") is None  # outside any turn: a scope of its own
