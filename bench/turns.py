@@ -351,7 +351,9 @@ def default_rows() -> list[Row]:
         Row("showcase, BOT_ANALYSIS=off, sqlite", bot, {"BOT_ANALYSIS": "off"}),
         Row("showcase, offline engines, sqlite (make run)", bot, {}),
         Row("showcase, offline engines, sqlite, every message distinct", bot, {}, distinct_texts=True),
-        # Extra rows, labelled with their store.
+        # Extra rows, labelled with their store (and loop: the stock bot runs on asyncio's, as its sample does).
+        Row("extra: showcase, BOT_ANALYSIS=off, sqlite, asyncio loop", bot,
+            {"BOT_ANALYSIS": "off", "BOT_EVENT_LOOP": "asyncio"}),
         Row("extra: showcase, BOT_ANALYSIS=off, memory", bot, {"BOT_ANALYSIS": "off", "BOT_STORAGE": "memory"}),
         Row("extra: showcase, offline engines, memory", bot, {"BOT_STORAGE": "memory"}),
         Row("showcase, Azure emulators +100 ms, memory", bot, {"BOT_STORAGE": "memory", **AZURE_FIRST},
