@@ -26,6 +26,7 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
     report = json.loads((tmp_path / "turns.json").read_text())
     rows = {row["name"]: row for row in report["rows"]}
     assert set(rows) == {"floor: bare aiohttp", "showcase, BOT_ANALYSIS=off, sqlite",
+                         "extra: showcase, BOT_ANALYSIS=off, sqlite, asyncio loop",
                          "extra: showcase, BOT_ANALYSIS=off, memory"}
     for row in rows.values():
         assert row["turns"] == 1
@@ -119,3 +120,12 @@ async def test_curve_bench_measures_each_level_on_one_server(tmp_path: Path) -> 
     assert [p.concurrency for p in points] == [1, 3]
     assert all(p.lost == 0 and p.errors == 0 and p.turns >= 6 for p in points)
     assert curve.plot(points, tmp_path / "curve.png") and (tmp_path / "curve.png").stat().st_size > 0
+
+
+def test_distinct_texts_never_repeat_and_stay_one_sentence() -> None:
+    from adapters.local_sentiment import split_sentences
+
+    texts = [turns.message_text(index, turn, True) for index in range(5) for turn in range(10)]
+    assert len(set(texts)) == len(texts)
+    assert all(len(split_sentences(text)) == 1 for text in texts)
+    assert turns.message_text(1, 2, False) == turns.MESSAGES[3]  # repeated texts are the four sentences
