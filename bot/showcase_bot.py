@@ -5,6 +5,7 @@ from __future__ import annotations
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.dialogs.memory import DialogStateManagerConfiguration
 from botbuilder.schema import ActivityTypes, ChannelAccount
 
 from adapters.locales import primary_language
@@ -21,6 +22,8 @@ from dialogs.why_dialog import insights_summary, record_action, recorded_action
 
 SET_LANGUAGE_EVENT = "setLanguage"
 TEAMS_CHANNEL = "msteams"
+# Where botbuilder's DialogStateManager looks for (and keeps) its configuration in turn state.
+MEMORY_CONFIGURATION_KEY = DialogStateManagerConfiguration.__name__
 
 __all__ = ["ShowcaseBot", "clean_incoming_text"]
 
@@ -36,6 +39,7 @@ class ShowcaseBot(TeamsActivityHandler):
         self._main = MainDialog(bot_state, languages, working_language, checkin)
         self._dialogs = DialogSet(bot_state.dialog_state)
         self._dialogs.add(self._main)
+        self._memory_configuration: DialogStateManagerConfiguration | None = None
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await super().on_turn(turn_context)
@@ -46,7 +50,14 @@ class ShowcaseBot(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         clean_incoming_text(turn_context)
+        # botbuilder keeps its memory-scope configuration (stateless scopes and path resolvers) in
+        # turn state for the turn's later dialog contexts: the one built on the first turn serves all.
+        configuration = self._memory_configuration
+        if configuration is not None:
+            turn_context.turn_state.setdefault(MEMORY_CONFIGURATION_KEY, configuration)
         dialog_context = await self._dialogs.create_context(turn_context)
+        if configuration is None:
+            self._memory_configuration = dialog_context.state.configuration
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._main.id)

@@ -57,8 +57,7 @@ def warm_language_tables(languages: tuple[str, ...], working_language: str) -> N
         i18n.is_own_phrase(language, "")
     for language in languages:
         pair = (language, working_language)
-        intents.recognize("", pair)
-        intents.phrase_intent("", pair, tuple(intents.Intent))
+        intents.compile_patterns(pair)
         for intent in intents.Intent:
             intents.is_exactly("", intent, pair)
         choices.autonym(language)

@@ -19,7 +19,7 @@ from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedAction
 from adapters.contracts import SUPPORTED_LANGUAGES
 from adapters.scripts import has_cjk
 from dialogs.answers import NUMBER_WORDS, parse_rating  # noqa: F401 (re-exported: imported from here before)
-from dialogs.i18n import LOCALES_DIR, gettext, outgoing, t, verbatim
+from dialogs.i18n import LOCALES_DIR, gettext, lookup, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
 from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize, word_pattern
 
@@ -209,7 +209,16 @@ def menu_options(turn_context: TurnContext) -> list[Option]:
 
 
 def menu_titles(turn_context: TurnContext) -> list[str]:
-    return [option.title for option in menu_options(turn_context)]
+    """The menu's titles as `t()` gives them (and marks them), without building its options: shown on most turns."""
+    language = conversation_language(turn_context)
+    localized = outgoing(turn_context).localized
+    titles = []
+    for _, title in MENU:
+        text = lookup(language, title)
+        if text is not None:
+            localized.add(text)
+        titles.append(text or title)
+    return titles
 
 
 # Buttons outside the menu that stand for a command: the way out a prompt offers after two misses.

@@ -184,3 +184,23 @@ async def test_typing_yes_after_the_safety_reply_starts_the_handoff(chat: Chat) 
     await chat.say(text)
     replies = await chat.say("yes")
     assert any(activity.type == "event" and activity.name == "handoff.initiate" for activity in replies.activities)
+
+
+async def test_every_turn_hands_botbuilder_the_memory_configuration_it_built_once(chat: Chat) -> None:
+    from botbuilder.core import AnonymousReceiveMiddleware
+    from botbuilder.dialogs.memory import DialogStateManagerConfiguration
+
+    seen: list[object] = []
+
+    async def record(context, logic) -> None:
+        await logic()
+        seen.append(context.turn_state.get(DialogStateManagerConfiguration.__name__))
+
+    chat.adapter.use(AnonymousReceiveMiddleware(record))
+    await chat.say("Hello there")
+    await chat.say("Give feedback")  # a dialog that waits for a reply: its contexts are built on the next turn
+    replies = await chat.say("It was great, thanks")
+    assert replies.texts  # the waiting dialog went on
+    first = seen[0]
+    assert isinstance(first, DialogStateManagerConfiguration) and first.memory_scopes and first.path_resolvers
+    assert all(configuration is first for configuration in seen)
