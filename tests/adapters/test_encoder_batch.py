@@ -37,6 +37,17 @@ async def _first_call_running(encoder: GatedEncoder) -> None:
     await asyncio.get_running_loop().run_in_executor(None, encoder.entered.wait, 10)
 
 
+async def busy_batcher(
+    executor: BoundedExecutor, first_text: str, **options
+) -> tuple[GatedEncoder, EncoderBatcher, asyncio.Future]:
+    """A batcher whose first call (of `first_text`) is running and held: what is asked now queues."""
+    encoder = GatedEncoder()
+    batcher = EncoderBatcher(encoder, executor.run, **options)
+    first = asyncio.ensure_future(batcher.embed([first_text]))
+    await _first_call_running(encoder)
+    return encoder, batcher, first
+
+
 @pytest.fixture
 async def executor():
     pool = BoundedExecutor(2)
@@ -45,10 +56,7 @@ async def executor():
 
 
 async def test_turns_that_queue_behind_a_busy_encoder_share_one_call(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["a first text"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "a first text", slots=1, max_wait_s=60)
     queued = [asyncio.ensure_future(batcher.embed([f"turn {i}", f"sentence {i}"])) for i in range(5)]
     await asyncio.sleep(0)
     encoder.release.set()
@@ -70,10 +78,7 @@ async def test_an_idle_encoder_takes_a_lone_request_at_once(executor: BoundedExe
 
 
 async def test_a_batch_never_exceeds_max_batch_texts(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_batch=4, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["x"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "x", slots=1, max_batch=4, max_wait_s=60)
     queued = [asyncio.ensure_future(batcher.embed([f"t{i}a", f"t{i}b"])) for i in range(5)]
     await asyncio.sleep(0)
     encoder.release.set()
@@ -82,10 +87,7 @@ async def test_a_batch_never_exceeds_max_batch_texts(executor: BoundedExecutor) 
 
 
 async def test_short_texts_do_not_share_a_call_with_long_ones(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["x"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "x", slots=1, max_wait_s=60)
     long_text = "l" * 500
     order = ["short a", long_text, "short b", long_text + "!"]
     queued = [asyncio.ensure_future(batcher.embed([text])) for text in order]
@@ -100,10 +102,7 @@ async def test_short_texts_do_not_share_a_call_with_long_ones(executor: BoundedE
 async def test_an_encoder_error_reaches_every_turn_of_its_batch_and_the_next_batch_works(
     executor: BoundedExecutor,
 ) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["x"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "x", slots=1, max_wait_s=60)
     failing = [asyncio.ensure_future(batcher.embed(["boom"])), asyncio.ensure_future(batcher.embed(["fine"]))]
     await asyncio.sleep(0)
     encoder.release.set()
@@ -114,10 +113,7 @@ async def test_an_encoder_error_reaches_every_turn_of_its_batch_and_the_next_bat
 
 
 async def test_a_cancelled_turn_is_not_embedded(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["x"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "x", slots=1, max_wait_s=60)
     gone = asyncio.ensure_future(batcher.embed(["timed out"]))
     kept = asyncio.ensure_future(batcher.embed(["kept"]))
     await asyncio.sleep(0)
@@ -129,10 +125,7 @@ async def test_a_cancelled_turn_is_not_embedded(executor: BoundedExecutor) -> No
 
 
 async def test_with_a_call_in_flight_a_free_slot_waits_briefly_for_company(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=2, max_wait_s=0.2)
-    first = asyncio.ensure_future(batcher.embed(["x"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "x", slots=2, max_wait_s=0.2)
     # A slot is free, but one call is running: these two arrive within the wait and share a call.
     second = asyncio.ensure_future(batcher.embed(["b"]))
     await asyncio.sleep(0)
@@ -213,10 +206,7 @@ async def test_the_batched_safety_check_decides_as_the_unbatched_one(models_exec
 
 
 async def test_the_same_text_from_queued_turns_is_embedded_once(executor: BoundedExecutor) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["a first text"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "a first text", slots=1, max_wait_s=60)
     queued = [asyncio.ensure_future(batcher.embed(["yes", f"turn {i}", "yes"])) for i in range(3)]
     await asyncio.sleep(0)
     encoder.release.set()
@@ -228,14 +218,10 @@ async def test_the_same_text_from_queued_turns_is_embedded_once(executor: Bounde
     assert batcher.stats.texts == 5
 
 
-
 async def test_a_shared_text_survives_a_cancelled_turn_and_an_error_reaches_every_turn_sharing_it(
     executor: BoundedExecutor,
 ) -> None:
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["a first text"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "a first text", slots=1, max_wait_s=60)
     gone = asyncio.ensure_future(batcher.embed(["yes", "gone's own"]))
     kept = asyncio.ensure_future(batcher.embed(["yes"]))
     await asyncio.sleep(0)
@@ -245,10 +231,7 @@ async def test_a_shared_text_survives_a_cancelled_turn_and_an_error_reaches_ever
     assert (await kept).tolist() == [[3, ord("y")]]  # the cancelled turn took nothing of it
     assert gone.cancelled() and encoder.calls[1] == ["yes"]
 
-    encoder = GatedEncoder()
-    batcher = EncoderBatcher(encoder, executor.run, slots=1, max_wait_s=60)
-    first = asyncio.ensure_future(batcher.embed(["a first text"]))
-    await _first_call_running(encoder)
+    encoder, batcher, first = await busy_batcher(executor, "a first text", slots=1, max_wait_s=60)
     failing = [asyncio.ensure_future(batcher.embed(["boom", "yes"])), asyncio.ensure_future(batcher.embed(["yes"]))]
     await asyncio.sleep(0)
     encoder.release.set()
