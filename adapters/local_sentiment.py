@@ -340,6 +340,10 @@ class LocalSentimentAnalyzer:
         lang = self._check_language(language)
         plan = self._plan(list(texts), lang)
         vectors = self._embed(plan.batch) if plan.batch else np.zeros((0, 1), dtype=np.float32)
+        if self._cache is not None:  # the async path fills it in embed_async
+            for item in plan.items:
+                if item.doc_row is not None:
+                    self._cache.put(plan.batch[item.doc_row], vectors[item.doc_row])
         return self._finish(plan, vectors, lang)
 
     def _plan(self, texts: list[str], lang: str) -> _Plan:
@@ -366,12 +370,8 @@ class LocalSentimentAnalyzer:
         return _Plan(items, batch, fast_answers)
 
     def _finish(self, plan: _Plan, vectors: np.ndarray, lang: str) -> list[SentimentResult]:
-        """The head on the embeddings, the cache filled for the safety head, the counters."""
+        """The head on the embeddings, and the counters."""
         probs = self._head.probabilities(vectors) if plan.batch else np.zeros((0, 3))
-        if self._cache is not None:
-            for item in plan.items:
-                if item.doc_row is not None:
-                    self._cache.put(plan.batch[item.doc_row], vectors[item.doc_row])
         with self._stats_lock:
             self._documents += sum(1 for item in plan.items if item.sentences)
             self._fast_answers += plan.fast_answers

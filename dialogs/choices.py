@@ -19,7 +19,7 @@ from botbuilder.schema import ActionTypes, Activity, CardAction, SuggestedAction
 from adapters.contracts import SUPPORTED_LANGUAGES
 from adapters.scripts import has_cjk
 from dialogs.answers import NUMBER_WORDS, parse_rating  # noqa: F401 (re-exported: imported from here before)
-from dialogs.i18n import LOCALES_DIR, gettext, lookup, outgoing, t, verbatim
+from dialogs.i18n import LOCALES_DIR, gettext, outgoing, t, verbatim
 from dialogs.insights import conversation_language, get_insights
 from dialogs.intents import KEYWORDS_DIR, Intent, is_exactly, normalize, word_pattern
 
@@ -209,16 +209,8 @@ def menu_options(turn_context: TurnContext) -> list[Option]:
 
 
 def menu_titles(turn_context: TurnContext) -> list[str]:
-    """The menu's titles as `t()` gives them (and marks them), without building its options: shown on most turns."""
-    language = conversation_language(turn_context)
-    localized = outgoing(turn_context).localized
-    titles = []
-    for _, title in MENU:
-        text = lookup(language, title)
-        if text is not None:
-            localized.add(text)
-        titles.append(text or title)
-    return titles
+    """The menu's titles (shown on most turns): `t()` of each, without building the options."""
+    return [t(turn_context, title) for _, title in MENU]
 
 
 # Buttons outside the menu that stand for a command: the way out a prompt offers after two misses.

@@ -23,12 +23,13 @@ from adapters.local_sentiment import prepare_text, split_sentences
 from adapters.scripts import has_cjk, has_kana, is_unspaced
 from adapters.telemetry import _CODE
 from adapters.text_limits import split_text
+from bot.activity_reader import _ISO
 from bot.activity_schema import _SURROGATE
 from bot.channels.webchat.generate_auth import _USER_ID
 from bot.channels.webchat.tokens import _TOKEN_SHAPE
 from bot.channels.webchat.uploads import _SAFE_ASCII_NAME
 from dialogs.choices import find_language, parse_rating
-from dialogs.intents import recognize
+from dialogs.intents import Intent, normalize, phrase_intent, recognize
 from dialogs.translate_dialog import parse_request
 
 LENGTH = 100_000
@@ -39,6 +40,7 @@ UNITS = (
     "A-", "A1-", "1.", "a@", "a.", ".a", "@a.", "x@y", "aA1", "RT ", ". ",
     "http://", "https://a", "www.", "http://.", "a\u3092", "\u3092\u306b", "\u3002", "\u2026",
     "\u00e9", "\u0430", "\u0645", "\U0001F600", "to ", "translate ", "kill ", "i want to ",
+    "help ", "talk to a ", "e\u0301",
 )
 ENDINGS = ("x", "@")
 
@@ -62,10 +64,13 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "local_safety.check": lambda text: _SAFETY.check_sync(text, language="en"),
     "choices.find_language": lambda text: find_language(text, LANGUAGES),
     "choices.parse_rating": parse_rating,
+    "intents.normalize": normalize,
     "intents.recognize": lambda text: recognize(text, LANGUAGES),
+    "intents.phrase_intent": lambda text: phrase_intent(text, LANGUAGES, tuple(Intent)),
     "translate_dialog.parse_request": lambda text: parse_request(text, LANGUAGES),
     # The edge's own patterns, on inputs longer than any bound that guards them in use.
     "activity_schema.surrogate": _SURROGATE.search,
+    "activity_reader.iso_timestamp": _ISO.fullmatch,
     "directline.token_shape": _TOKEN_SHAPE.fullmatch,
     "directline.user_id": _USER_ID.fullmatch,
     "uploads.safe_ascii_name": lambda text: _SAFE_ASCII_NAME.sub("_", text),
@@ -80,6 +85,7 @@ def attacks() -> list[str]:
             texts.append(body[: LENGTH - len(ending)] + ending)
     texts.append("translate " + "a" * 50_000 + " to " + "." * 49_000 + "x")
     texts.append("\u3092".join("a" * 100 for _ in range(900)) + "\u306b")
+    texts.append("2026-01-01T00:00:00." + "1" * (LENGTH - 21) + "x")  # a fraction that never ends
     return texts
 
 
