@@ -24,6 +24,8 @@ from botbuilder.core import BotAdapter, TranscriptLoggerMiddleware, TurnContext
 from botbuilder.core.transcript_logger import PagedResult, TranscriptInfo, TranscriptStore
 from botbuilder.schema import Activity, ActivityEventNames, ActivityTypes, ChannelAccount, ResourceResponse
 
+from bot.activity_reader import deserialize_activity
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SUFFIX = ".transcript"
 
@@ -63,7 +65,7 @@ class FileTranscriptStore(TranscriptStore):
         path = self.path_for(channel_id, conversation_id)
         records = await asyncio.to_thread(_read, path)
         result = PagedResult()
-        result.items = [Activity().deserialize(record) for record in records]
+        result.items = [deserialize_activity(record) for record in records]
         if start_date is not None:
             since = start_date if start_date.tzinfo else start_date.replace(tzinfo=dt.UTC)
             result.items = [a for a in result.items if a.timestamp is None or a.timestamp >= since]

@@ -27,6 +27,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from botbuilder.schema import Activity
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.activity_reader import deserialize_activity
 from bot.activity_schema import InvalidActivity
 from bot.channels.webchat.gateway import BotGateway
 from bot.channels.webchat.generate_auth import GeneratePolicy, new_user_id, valid_user_id
@@ -448,7 +449,7 @@ class DirectLineEndpoint:
             "id": secrets.token_hex(8),
         }
         try:
-            await self._run_turn(Activity().deserialize(update))
+            await self._run_turn(deserialize_activity(update))
         except (OSError, TimeoutError, PermissionError, ClientRequestError, HttpOperationError,
                 web.HTTPException) as error:
             log.error("welcome turn failed conversation=%s error=%s", conversation.id, type(error).__name__)
