@@ -43,12 +43,13 @@ class Server:
     bursts: list[float] = field(default_factory=list)  # CPU ms per turn, one per burst
 
 
-def start(tree: Path) -> Server:
+def start(tree: Path, cpu: int | None = None) -> Server:
     port = free_port()
     state_dir = tempfile.TemporaryDirectory()
     env = dict(os.environ, BOT_ANALYSIS="off", PORT=str(port), LOG_LEVEL="WARNING",
                BOT_STATE_DIR=state_dir.name, PYTHONPATH=str(tree))
-    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env,
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env, preexec_fn=pin,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Server(tree, process, f"http://127.0.0.1:{port}", state_dir)
 
@@ -63,8 +64,15 @@ async def burst(server: Server, channel: Channel, conversations: int) -> None:
     server.bursts.append((cpu_seconds(server.process.pid) - before) * 1000 / len(latencies))
 
 
-async def compare(old: Path, new: Path, rounds: int, conversations: int) -> tuple[Server, Server]:
-    servers = [start(old), start(new)]
+async def compare(
+    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False
+) -> tuple[Server, Server]:
+    cpu = None
+    allowed = os.sched_getaffinity(0)
+    if pin:  # both servers on the last CPU (they never run at once), this driver on the others
+        cpu = max(allowed)
+        os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
+    servers = [start(old, cpu), start(new, cpu)]
     channel = Channel()
     await channel.start()
     try:
@@ -76,6 +84,7 @@ async def compare(old: Path, new: Path, rounds: int, conversations: int) -> tupl
             for server in servers if round_ % 2 == 0 else servers[::-1]:
                 await burst(server, channel, conversations)
     finally:
+        os.sched_setaffinity(0, allowed)
         await channel.stop()
         for server in servers:
             stop_process(server.process)
@@ -102,8 +111,12 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     parser.add_argument("new", type=Path)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--conversations", type=int, default=20, help=f"per burst, {TURNS} messages each")
+    parser.add_argument("--pin", action="store_true",
+                        help="both servers on the last CPU, the driver on the others: the same core for both")
     args = parser.parse_args(argv)
-    old, new = asyncio.run(compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations))
+    old, new = asyncio.run(
+        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations, args.pin)
+    )
     print(report(old, new))
     return old, new
 
