@@ -8,7 +8,7 @@ the translation into the user's language is asked for on demand.
 from __future__ import annotations
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from adapters.contracts import TranslationResult
 from dialogs.cards import analysis_card
@@ -17,7 +17,6 @@ from dialogs.insights import TurnInsights, conversation_language, get_insights, 
 from dialogs.intents import Intent, keywords, normalize
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.prompts import ListeningPrompt, text_prompt
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import record_action
 
 MIN_CONFIDENCE = 0.5
@@ -58,7 +57,7 @@ class AnalyzeDialog(InterruptibleDialog):
     def __init__(self) -> None:
         super().__init__(AnalyzeDialog.__name__)
         self.add_dialog(ListeningPrompt("analyze.text"))
-        self.add_dialog(Waterfall("analyze.steps", [self._ask, self._show]))
+        self.add_dialog(WaterfallDialog("analyze.steps", [self._ask, self._show]))
         self.initial_dialog_id = "analyze.steps"
 
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory
-from botbuilder.dialogs import DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from adapters import telemetry
 from adapters.contracts import SentimentLabel
@@ -23,7 +23,6 @@ from dialogs.insights import get_insights
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.prompts import ListeningPrompt, choice_prompt, rating_prompt, text_prompt, yes_no_prompt
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ class FeedbackDialog(InterruptibleDialog):
         self.add_dialog(ListeningPrompt("feedback.rating"))
         self.add_dialog(HandoffDialog(bot_state))
         self.add_dialog(
-            Waterfall(
+            WaterfallDialog(
                 "feedback.steps",
                 [self._ask, self._classify, self._branch, self._follow_up, self._offer_handoff, self._summary],
             )

@@ -11,13 +11,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import ComponentDialog, DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from adapters import telemetry
 from dialogs.i18n import t
 from dialogs.insights import conversation_language, get_insights
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import fingerprint, insights_summary, record_action, said_last
 
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ class HandoffDialog(ComponentDialog):
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(HandoffDialog.__name__)
         self._state = bot_state
-        self.add_dialog(Waterfall("handoff.steps", [self._hand_over]))
+        self.add_dialog(WaterfallDialog("handoff.steps", [self._hand_over]))
         self.initial_dialog_id = "handoff.steps"
 
     async def _hand_over(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botbuilder.core import TurnContext
-from botbuilder.dialogs import DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from dialogs.choices import (
     N_,
@@ -28,7 +28,6 @@ from dialogs.insights import LANGUAGE_KEY, conversation_language, get_insights
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.prompts import ListeningPrompt, choice_prompt, moved_on
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ class LanguageDialog(InterruptibleDialog):
         self._state = bot_state
         self._languages = languages
         self.add_dialog(ListeningPrompt("language.choice"))
-        self.add_dialog(Waterfall("language.steps", [self._ask, self._other, self._apply]))
+        self.add_dialog(WaterfallDialog("language.steps", [self._ask, self._other, self._apply]))
         self.initial_dialog_id = "language.steps"
 
     async def _ask(self, step: WaterfallStepContext) -> DialogTurnResult:

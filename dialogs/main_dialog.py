@@ -18,6 +18,7 @@ from botbuilder.dialogs import (
     DialogContext,
     DialogTurnResult,
     DialogTurnStatus,
+    WaterfallDialog,
     WaterfallStepContext,
 )
 from botbuilder.schema import ActivityTypes
@@ -45,7 +46,6 @@ from dialogs.interruptible import NEXT_HANDOFF, help_text, send_menu, send_safet
 from dialogs.language_dialog import LanguageDialog
 from dialogs.privacy_dialog import PrivacyDialog, data_was_deleted
 from dialogs.translate_dialog import TranslateDialog
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import (
     DECISIONS,
     WhyDialog,
@@ -125,7 +125,7 @@ class MainDialog(ComponentDialog):
         self.add_dialog(PrivacyDialog(bot_state))
         self.add_dialog(HandoffDialog(bot_state))
         self.add_dialog(WhyDialog(bot_state))
-        self.add_dialog(Waterfall("main.steps", [self._route, self._after, self._finish]))
+        self.add_dialog(WaterfallDialog("main.steps", [self._route, self._after, self._finish]))
         self.initial_dialog_id = "main.steps"
 
     async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:

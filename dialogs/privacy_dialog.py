@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from adapters import telemetry
 from dialogs.choices import (
@@ -28,7 +28,6 @@ from dialogs.insights import conversation_language
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.prompts import ListeningPrompt, choice_prompt, yes_no_prompt
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import record_action
 
 if TYPE_CHECKING:
@@ -50,7 +49,7 @@ class PrivacyDialog(InterruptibleDialog):
         super().__init__(PrivacyDialog.__name__)
         self._state = bot_state
         self.add_dialog(ListeningPrompt("privacy.choice"))
-        self.add_dialog(Waterfall("privacy.steps", [self._show, self._act, self._delete]))
+        self.add_dialog(WaterfallDialog("privacy.steps", [self._show, self._act, self._delete]))
         self.initial_dialog_id = "privacy.steps"
 
     async def _show(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from botbuilder.core import MessageFactory
-from botbuilder.dialogs import DialogTurnResult, WaterfallStepContext
+from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 
 from dialogs.choices import (
     N_,
@@ -25,7 +25,6 @@ from dialogs.insights import conversation_language, get_insights, get_services
 from dialogs.intents import Intent
 from dialogs.interruptible import InterruptibleDialog
 from dialogs.prompts import ListeningPrompt, choice_prompt, text_prompt
-from dialogs.waterfall import Waterfall
 from dialogs.why_dialog import record_action
 
 # Verb at the start, then the text, then a connector and the language name.
@@ -97,7 +96,7 @@ class TranslateDialog(InterruptibleDialog):
         self._languages = languages
         self.add_dialog(ListeningPrompt("translate.text"))
         self.add_dialog(ListeningPrompt("translate.target"))
-        self.add_dialog(Waterfall("translate.steps", [self._ask_text, self._ask_target, self._translate]))
+        self.add_dialog(WaterfallDialog("translate.steps", [self._ask_text, self._ask_target, self._translate]))
         self.initial_dialog_id = "translate.steps"
 
     async def _ask_text(self, step: WaterfallStepContext) -> DialogTurnResult:

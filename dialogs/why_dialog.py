@@ -10,13 +10,12 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, WaterfallStepContext
+from botbuilder.dialogs import ComponentDialog, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.dialog_turn_result import DialogTurnResult
 
 from dialogs.choices import N_, join_lines, language_name
 from dialogs.i18n import t, verbatim
 from dialogs.insights import TurnInsights, conversation_language
-from dialogs.waterfall import Waterfall
 
 if TYPE_CHECKING:
     from dialogs.state import BotState
@@ -257,7 +256,7 @@ class WhyDialog(ComponentDialog):
     def __init__(self, bot_state: BotState) -> None:
         super().__init__(WhyDialog.__name__)
         self._state = bot_state
-        self.add_dialog(Waterfall("why.explain", [self._explain]))
+        self.add_dialog(WaterfallDialog("why.explain", [self._explain]))
         self.initial_dialog_id = "why.explain"
 
     async def _explain(self, step: WaterfallStepContext) -> DialogTurnResult:
