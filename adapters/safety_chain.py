@@ -24,7 +24,11 @@ def _severity_rank(category: str) -> int:
 
 
 class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
-    """`SafetyChecker` over several engines, asked concurrently, combined with OR."""
+    """`SafetyChecker` over several engines, combined with OR.
+
+    With a remote engine every engine is asked concurrently (the others run during its
+    round trip); local engines alone are asked in order in the caller's task.
+    """
 
     name = "safety"
     capability = "safety"
@@ -45,7 +49,12 @@ class SafetyChain(FallbackChain[SafetyChecker, SafetyResult]):
             return [await engine.check(batch[0], language=language)]
 
         slots = [slot for slot in self._slots if not (only_local and slot.name == "azure")]
-        outcomes = await asyncio.gather(*(self._attempt(slot, ask, [text], None) for slot in slots))
+        if any(slot.name == "azure" for slot in slots):  # a round trip: everything else runs meanwhile
+            outcomes = await asyncio.gather(*(self._attempt(slot, ask, [text], None) for slot in slots))
+        else:
+            # Local engines compute on this process's one event loop: asked one after the other
+            # (in the same order a gather would start them), without a task and its loop turns each.
+            outcomes = [await self._attempt(slot, ask, [text], None) for slot in slots]
         answers: list[SafetyResult] = []
         skipped: list[Skip] = []
         for slot, outcome in zip(slots, outcomes, strict=True):

@@ -163,8 +163,12 @@ def message_text(index: int, turn: int, distinct: bool) -> str:
 
 async def run_load(
     url: str, channel: Channel, conversations: int, concurrency: int, turns: int, expect_reply: bool,
-    distinct: bool = False,
+    distinct: bool = False, text_of: Callable[[int, int], str] | None = None,
 ) -> tuple[list[float], int, int, float]:
+    """`conversations` conversations of `turns` messages, `concurrency` at a time.
+
+    The messages are the bench sentences (`message_text`) unless `text_of(index, turn)` says otherwise.
+    """
     latencies: list[float] = []
     errors = lost = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -180,7 +184,7 @@ async def run_load(
             await session.post(url, json=activity("conversationUpdate", conversation_id, channel.url))
             for turn in range(turns):
                 before = channel.replies[conversation_id]
-                text = message_text(index, turn, distinct)
+                text = text_of(index, turn) if text_of is not None else message_text(index, turn, distinct)
                 started = time.perf_counter()
                 try:
                     async with session.post(

@@ -43,8 +43,10 @@ def _model(value: Model) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for attr, key, kind in _plan(type(value)):
         item = getattr(value, attr)
-        if item is not None:  # msrest leaves out None
-            body[key] = _typed(item, kind)
+        if item is None:  # msrest leaves out None
+            continue
+        # Plain strings, most of a reply, without a call (what _typed returns for them).
+        body[key] = item if kind == "str" and type(item) is str else _typed(item, kind)
     return body
 
 

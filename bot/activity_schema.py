@@ -55,6 +55,9 @@ def check_structure(payload: Any) -> None:
 
 
 def _unicode(text: str) -> None:
+    # An ASCII string (nearly every id, key and message) holds no surrogate: no search needed.
+    if type(text) is str and text.isascii():
+        return
     if _SURROGATE.search(text):
         raise InvalidActivity("body holds an unpaired surrogate (\\ud800-\\udfff), which is not Unicode text")
 

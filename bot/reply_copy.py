@@ -32,19 +32,25 @@ def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
     done = memo.get(id(value))
     if done is not None:
         return done
+    # Atomic items (most of an Activity's ~40 attributes are None) are taken as they are,
+    # without a call: the same result as calling clone on them, a third of the cost.
     if kind is dict:
         result: Any = {}
         memo[id(value)] = result
         for key, item in value.items():
-            result[key if type(key) in _ATOMIC else copy.deepcopy(key, memo)] = clone(item, memo)
+            result[key if type(key) in _ATOMIC else copy.deepcopy(key, memo)] = (
+                item if type(item) in _ATOMIC else clone(item, memo)
+            )
     elif kind is list:
         result = []
-        memo[id(value)] = result
-        result.extend(clone(item, memo) for item in value)
+        memo[id(value)] = result  # before the items: a list may contain itself
+        result.extend([item if type(item) in _ATOMIC else clone(item, memo) for item in value])
     elif isinstance(value, Model) and _plain_model(kind):
         result = kind.__new__(kind)
         memo[id(value)] = result
-        result.__dict__.update({name: clone(item, memo) for name, item in value.__dict__.items()})
+        result.__dict__.update(
+            {name: item if type(item) in _ATOMIC else clone(item, memo) for name, item in value.__dict__.items()}
+        )
     else:
         return copy.deepcopy(value, memo)
     return result

@@ -59,7 +59,7 @@ class ConversationProfile:
 
     def __post_init__(self) -> None:
         # State stored before the caps existed (or edited by hand) is bounded when loaded.
-        self.transcript = [_bounded(entry) for entry in self.transcript[-TRANSCRIPT_LIMIT:]]
+        self.transcript = _bounded_entries(self.transcript, TRANSCRIPT_LIMIT)
 
     def remember(self, role: str, text: str) -> None:
         """Keep one line for a handoff: the newest TRANSCRIPT_LIMIT, each clipped to STORED_TEXT_CHARS."""
@@ -76,8 +76,8 @@ class UserProfile:
     feedback: list[dict[str, Any]] = field(default_factory=list)  # finished feedback summaries
 
     def __post_init__(self) -> None:
-        self.corrections = [_bounded(entry) for entry in self.corrections[-CORRECTIONS_LIMIT:]]
-        self.feedback = [_bounded(entry) for entry in self.feedback[-FEEDBACK_LIMIT:]]
+        self.corrections = _bounded_entries(self.corrections, CORRECTIONS_LIMIT)
+        self.feedback = _bounded_entries(self.feedback, FEEDBACK_LIMIT)
 
     def add_correction(self, correction: dict[str, Any]) -> None:
         """Keep a sentiment correction: the newest CORRECTIONS_LIMIT."""
@@ -94,6 +94,33 @@ def clip_text(text: str, limit: int = STORED_TEXT_CHARS) -> str:
     """`text` if it fits in `limit` characters, else its start and an ellipsis, `limit` in all."""
     text = str(text)
     return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+_SCALARS = (int, float, bool, type(None))
+
+
+def _bounded_entries(entries: list[Any], limit: int) -> list[Any]:
+    """The newest `limit` entries, each bounded as `_bounded` bounds it.
+
+    An entry already within bounds (what the bot itself saves: a flat dict of short texts
+    and numbers) is kept as it is rather than copied, which `_bounded` would give back
+    equal: loading a profile was ~1 us per transcript line for nothing.
+    """
+    return [entry if _within_bounds(entry) else _bounded(entry) for entry in entries[-limit:]]
+
+
+def _within_bounds(entry: Any) -> bool:
+    """True for a flat dict whose values are exact strs of at most STORED_TEXT_CHARS, or plain scalars."""
+    if type(entry) is not dict:
+        return False
+    for item in entry.values():
+        kind = type(item)
+        if kind is str:
+            if len(item) > STORED_TEXT_CHARS:
+                return False
+        elif kind not in _SCALARS:
+            return False
+    return True
 
 
 def _bounded(value: Any) -> Any:

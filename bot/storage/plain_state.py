@@ -32,62 +32,74 @@ class _NotPlain(Exception):
 def encode_plain(value: Any) -> str | None:
     """jsonpickle's text for `value`, or None when jsonpickle itself must write it."""
     try:
-        return json.dumps(_flatten(value, set()))
+        _check(value, set())
     except (_NotPlain, RecursionError):
         return None
+    # Checked: only exact dicts (str keys), lists, str, int, bool, None, finite floats and the
+    # two dialog classes are left, each met once, which json writes as jsonpickle does.
+    return json.dumps(value, default=_tagged)
 
 
-def _flatten(value: Any, seen: set[int]) -> Any:
+def _check(value: Any, seen: set[int]) -> None:
+    """Raise _NotPlain unless `value` is what `_tagged` and json write as jsonpickle does.
+
+    Strings, ints, bools and None, most of a record, are passed over without a call.
+    """
     kind = type(value)
     if value is None or kind is str or kind is bool or kind is int:
-        return value
+        return
     if kind is float:
         if not math.isfinite(value):
             raise _NotPlain
-        return value
+        return
     if id(value) in seen:  # met twice: jsonpickle writes a reference
         raise _NotPlain
     seen.add(id(value))
     if kind is dict:
-        for key in value:
-            if type(key) is not str or key.startswith(_TAG):
-                raise _NotPlain
-        return {key: _flatten(item, seen) for key, item in value.items()}
-    if kind is list:
-        return [_flatten(item, seen) for item in value]
-    name = _NAMES.get(kind)
-    if name is None:
+        items: Any = value.items()
+    elif kind is list:
+        items = enumerate(value)
+    elif kind in _NAMES:
+        items = vars(value).items()
+    else:
         raise _NotPlain
-    fields = vars(value)
-    if any(type(key) is not str or key.startswith(_TAG) for key in fields):
-        raise _NotPlain
-    return {"py/object": name, **{key: _flatten(item, seen) for key, item in fields.items()}}
+    for key, item in items:
+        if kind is not list and (type(key) is not str or key.startswith(_TAG)):
+            raise _NotPlain
+        item_kind = type(item)
+        if item is None or item_kind is str or item_kind is bool or item_kind is int:
+            continue
+        _check(item, seen)
+
+
+def _tagged(value: Any) -> dict[str, Any]:
+    """json's `default` for the dialog classes: jsonpickle's {"py/object": name, **vars}."""
+    return {"py/object": _NAMES[type(value)], **vars(value)}
 
 
 def decode_plain(document: str) -> tuple[bool, Any]:
     """(True, what jsonpickle.decode would return), or (False, None) when jsonpickle must read it."""
     try:
-        return True, _restore(json.loads(document))
+        return True, json.loads(document, object_hook=_restore)
     except (_NotPlain, ValueError, RecursionError):
         return False, None
 
 
-def _restore(value: Any) -> Any:
-    kind = type(value)
-    if kind is list:
-        return [_restore(item) for item in value]
-    if kind is not dict:
-        return value
+def _restore(value: dict[str, Any]) -> Any:
+    """json's object hook: each object, its values already restored, as jsonpickle returns it."""
     name = value.get("py/object")
     if name is None:
-        if any(key.startswith(_TAG) for key in value):
-            raise _NotPlain
-        return {key: _restore(item) for key, item in value.items()}
+        for key in value:
+            if key.startswith(_TAG):
+                raise _NotPlain
+        return value
     cls = _CLASSES.get(name)
-    if cls is None or any(key.startswith(_TAG) for key in value if key != "py/object"):
+    if cls is None:
         raise _NotPlain
     instance = cls.__new__(cls)
     for key, item in value.items():
         if key != "py/object":
-            setattr(instance, key, _restore(item))
+            if key.startswith(_TAG):
+                raise _NotPlain
+            setattr(instance, key, item)
     return instance

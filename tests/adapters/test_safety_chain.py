@@ -92,3 +92,38 @@ async def test_a_local_only_reading_leaves_the_remote_engine_out() -> None:
     result = await chain.check("I want to die", language="en", only_local=True)
     assert result.engine == "lexicon" and result.skipped == ()
     assert not SafetyChain([LexiconSafetyChecker()]).has_remote_engine
+
+
+class Where:
+    """Records the task each check ran in and the order of the checks."""
+
+    def __init__(self, name: str, log: list[tuple[str, asyncio.Task | None]], flag: bool = False) -> None:
+        self.name = name
+        self._log = log
+        self._flag = flag
+
+    async def check(self, text: str, *, language: str) -> SafetyResult:
+        self._log.append((self.name, asyncio.current_task()))
+        await asyncio.sleep(0)  # an engine may await: the next one must still be asked
+        return SafetyResult(self._flag, self.name, "distress" if self._flag else None)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_local_engines_are_asked_in_order_in_the_callers_task_with_the_same_verdict() -> None:
+    log: list[tuple[str, asyncio.Task | None]] = []
+    chain = SafetyChain([Where("lexicon", log), Where("learned", log, flag=True)])
+    result = await chain.check("anything", language="en")
+    assert [name for name, _ in log] == ["lexicon", "learned"]
+    assert all(task is asyncio.current_task() for _, task in log)
+    assert result.flagged and result.engine == "learned" and result.category == "distress"
+
+
+async def test_with_a_remote_engine_every_engine_runs_in_its_own_task_meanwhile() -> None:
+    log: list[tuple[str, asyncio.Task | None]] = []
+    chain = SafetyChain([Where("azure", log), Where("lexicon", log)])
+    result = await chain.check("anything", language="en")
+    assert [name for name, _ in log] == ["azure", "lexicon"]
+    assert all(task is not asyncio.current_task() for _, task in log)
+    assert not result.flagged and result.engine == "azure+lexicon"

@@ -95,3 +95,11 @@ def test_the_adapter_makes_copying_contexts_with_the_turn_state() -> None:
     base.turn_state["k"] = "v"
     made = CopyingTurnContext.of(base)
     assert made.turn_state["k"] == "v" and made.activity is base.activity and made.adapter is base.adapter
+
+
+def test_a_list_that_contains_itself_is_copied_cyclic_with_its_atoms_as_they_are() -> None:
+    items: list = [None, "text", 3, 1.5, True, b"raw"]
+    items.append(items)
+    cloned = clone(Activity(type="message", value=items)).value
+    assert cloned is not items and cloned[-1] is cloned
+    assert cloned[:-1] == items[:-1] and all(a is b for a, b in zip(cloned[:-1], items[:-1], strict=True))

@@ -124,3 +124,39 @@ async def test_the_stored_json_stops_growing_however_much_a_user_writes() -> Non
     bound = TRANSCRIPT_LIMIT * per_text + FEEDBACK_LIMIT * 2 * per_text + CORRECTIONS_LIMIT * 300 + 10_000
     assert sizes[-1] < bound
     assert sizes[-1] < 1_000_000
+
+
+class Named(str):
+    """A str subclass: bounding turns it into a plain str."""
+
+
+def entries_of_every_shape() -> list[Any]:
+    return [
+        {"role": "user", "text": "hello"},
+        {"role": "bot", "text": "x" * STORED_TEXT_CHARS},  # exactly at the bound: kept
+        {"role": "bot", "text": "x" * (STORED_TEXT_CHARS + 1)},  # past it: clipped
+        {"detected": "neutral", "score": 0.5, "corrected": False, "n": 3, "none": None},
+        {"detected": {"label": "negative", "text": LONG}},  # nested: bounded inside
+        {"tags": ["a", LONG]},
+        {"name": Named("n")},
+        "a bare text " + LONG,
+        7,
+    ]
+
+
+def test_loaded_entries_equal_what_bounding_each_gives_and_in_bounds_ones_are_not_copied() -> None:
+    from dialogs.state import _bounded
+
+    stored = entries_of_every_shape() * 30
+    profile = ConversationProfile(transcript=stored)
+    expected = [_bounded(entry) for entry in stored[-TRANSCRIPT_LIMIT:]]
+    assert profile.transcript == expected
+    assert [type(entry) for entry in profile.transcript] == [type(entry) for entry in expected]
+    assert all(type(value) is str for entry in profile.transcript if isinstance(entry, dict)
+               for value in entry.values() if isinstance(value, str))
+    kept = {id(entry) for entry in stored}
+    shared = [entry for entry in profile.transcript if isinstance(entry, dict) and id(entry) in kept]
+    assert shared and all(len(entry.get("text", "")) <= STORED_TEXT_CHARS for entry in shared)
+    user = UserProfile(corrections=stored, feedback=stored)
+    assert user.corrections == [_bounded(entry) for entry in stored[-CORRECTIONS_LIMIT:]]
+    assert user.feedback == [_bounded(entry) for entry in stored[-FEEDBACK_LIMIT:]]

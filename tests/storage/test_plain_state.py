@@ -123,3 +123,39 @@ async def test_every_record_of_a_real_conversation_is_jsonpickle_s() -> None:
         if known:
             assert jsonpickled(restored) == jsonpickled(jsonpickle.decode(expected, safe=True))
     assert fast >= len(records) // 2 > 0
+
+
+class Code(enum.IntEnum):
+    ONE = 1
+
+
+class Name(str):
+    pass
+
+
+_nested_shared: dict = {"k": 1}
+NESTED_NOT_PLAIN = [
+    {"profile": {"transcript": [{"role": "user", "text": ("a", "b")}]}},
+    {"profile": {"scores": [0.5, float("inf")]}},
+    {"profile": {"code": Code.ONE}},
+    {"profile": {"name": Name("x")}},
+    {"profile": [_nested_shared, {"again": _nested_shared}]},
+    {"DialogState": stack("main"), "profile": {"inner": {2: "int key"}}},
+    {"profile": {"py/tuple": [1]}},
+]
+
+
+@pytest.mark.parametrize("value", NESTED_NOT_PLAIN)
+def test_anything_jsonpickle_would_tag_deep_inside_a_record_is_left_to_it(value: object) -> None:
+    assert encode_plain(value) is None
+    text = jsonpickled(value)
+    if "py/" in text.replace('"py/object"', ""):  # a tag only jsonpickle reads
+        assert decode_plain(text) == (False, None)
+
+
+def test_a_dialog_instance_holding_a_tagged_key_is_left_to_jsonpickle() -> None:
+    state = stack("main")
+    state.dialog_stack[0].state["py/ref"] = 1
+    assert encode_plain({"DialogState": state}) is None
+    document = '{"DialogState": {"py/object": "botbuilder.dialogs.dialog_state.DialogState", "py/id": 3}}'
+    assert decode_plain(document) == (False, None)

@@ -1,0 +1,125 @@
+"""CPU per turn of two versions of the bot, measured side by side so both see the same machine.
+
+On a shared machine runs one after the other differ by +-20 %, more than most changes to
+the hosting path. Here both servers (`python -m bot` from two source trees, e.g. a
+`git archive` of the old commit and the working tree) run at once with `BOT_ANALYSIS=off`
+and SQLite, and are driven in alternating bursts (the order swapped every round); each
+burst's server CPU (utime + stime from /proc) is divided by its turns. The messages are
+ones the safety gate clears, so no embedding runs: the hosting path alone.
+
+    python -m bench.paired OLD_TREE NEW_TREE [--rounds 20] [--conversations 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.turns import Channel, cpu_seconds, free_port, run_load, stop_process, wait_ready
+
+# Messages the safety gate clears (no embedding), answered with the menu.
+CLEARED = ("hello 17", "Message 12 from conversation 3", "How are you?", "Thanks!")
+CONCURRENCY = 20
+TURNS = 10  # messages per conversation
+
+
+def cleared_text(index: int, turn: int) -> str:
+    return CLEARED[(index + turn) % len(CLEARED)]
+
+
+@dataclass
+class Server:
+    tree: Path
+    process: subprocess.Popen
+    url: str
+    state_dir: tempfile.TemporaryDirectory
+    bursts: list[float] = field(default_factory=list)  # CPU ms per turn, one per burst
+
+
+def start(tree: Path, cpu: int | None = None) -> Server:
+    port = free_port()
+    state_dir = tempfile.TemporaryDirectory()
+    env = dict(os.environ, BOT_ANALYSIS="off", PORT=str(port), LOG_LEVEL="WARNING",
+               BOT_STATE_DIR=state_dir.name, PYTHONPATH=str(tree))
+    pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+    process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env, preexec_fn=pin,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Server(tree, process, f"http://127.0.0.1:{port}", state_dir)
+
+
+async def burst(server: Server, channel: Channel, conversations: int) -> None:
+    before = cpu_seconds(server.process.pid)
+    latencies, errors, lost, _ = await run_load(
+        f"{server.url}/api/messages", channel, conversations, CONCURRENCY, TURNS, True, text_of=cleared_text
+    )
+    if errors or lost:
+        raise RuntimeError(f"{server.tree}: {errors} errors, {lost} turns without a reply")
+    server.bursts.append((cpu_seconds(server.process.pid) - before) * 1000 / len(latencies))
+
+
+async def compare(
+    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False
+) -> tuple[Server, Server]:
+    cpu = None
+    allowed = os.sched_getaffinity(0)
+    if pin:  # both servers on the last CPU (they never run at once), this driver on the others
+        cpu = max(allowed)
+        os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
+    servers = [start(old, cpu), start(new, cpu)]
+    channel = Channel()
+    await channel.start()
+    try:
+        for server in servers:
+            await wait_ready(f"{server.url}/api/messages", server.process)
+            await run_load(f"{server.url}/api/messages", channel, CONCURRENCY, CONCURRENCY, TURNS, True,
+                           text_of=cleared_text)  # warm-up, not counted
+        for round_ in range(rounds):
+            for server in servers if round_ % 2 == 0 else servers[::-1]:
+                await burst(server, channel, conversations)
+    finally:
+        os.sched_setaffinity(0, allowed)
+        await channel.stop()
+        for server in servers:
+            stop_process(server.process)
+            server.state_dir.cleanup()
+    return servers[0], servers[1]
+
+
+def report(old: Server, new: Server) -> str:
+    ratios = sorted(b / a for a, b in zip(old.bursts, new.bursts, strict=True) if a > 0)
+    lines = [
+        f"{server.tree}: median {statistics.median(server.bursts):.3f} ms CPU a turn "
+        f"({len(server.bursts)} bursts)" for server in (old, new)
+    ]
+    if ratios:
+        lines.append(f"new/old, paired by round: median {statistics.median(ratios):.3f} "
+                     f"(quartiles {ratios[len(ratios) // 4]:.3f}..{ratios[3 * len(ratios) // 4]:.3f})")
+    lines.append("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> tuple[Server, Server]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path)
+    parser.add_argument("new", type=Path)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--conversations", type=int, default=20, help=f"per burst, {TURNS} messages each")
+    parser.add_argument("--pin", action="store_true",
+                        help="both servers on the last CPU, the driver on the others: the same core for both")
+    args = parser.parse_args(argv)
+    old, new = asyncio.run(
+        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations, args.pin)
+    )
+    print(report(old, new))
+    return old, new
+
+
+if __name__ == "__main__":
+    main()
