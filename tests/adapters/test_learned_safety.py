@@ -69,3 +69,54 @@ def test_a_third_party_is_told_apart(analyzer: LocalSentimentAnalyzer) -> None:
     checker = LearnedSafetyChecker(analyzer.embed)
     result = checker.check_sync("My friend told me she wants to kill herself, what should I do?")
     assert result.flagged and result.about_someone_else
+
+
+# Everyday messages the gate must clear without the encoder (the point of the gate), and
+# distress it must send to the head, in several languages; none is in the training data.
+EVERYDAY = [
+    "hi",
+    "ok thanks",
+    "Good afternoon! How is it going?",
+    "message 31",
+    "load test 812",
+    "Could you translate this sentence into German?",
+    "Merci, c'est parfait",
+    "Hola, ¿qué tal va todo?",
+    "Danke schön, bis morgen",
+    "Obrigado pela ajuda",
+    "ありがとうございます",
+    "谢谢你",
+]
+DISTRESS = [
+    "I don't want to be alive anymore",
+    "whats the point of going on tbh",
+    "Je veux mourir, je n'en peux plus",
+    "Quiero matarme esta noche",
+    "Ich will nicht mehr leben",
+    "Не хочу больше жить",
+    "死にたい",
+    "我不想活了",
+    "Nie chcę już żyć",
+    "Voglio farla finita",
+]
+
+
+def _gate_passes(text: str) -> bool:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    LearnedSafetyChecker(embed, cache=EmbeddingCache()).check_sync(text)
+    return bool(calls)
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_the_gate_clears_everyday_messages_without_the_encoder(text: str) -> None:
+    assert not _gate_passes(text)
+
+
+@pytest.mark.parametrize("text", DISTRESS)
+def test_the_gate_sends_distress_to_the_head(text: str) -> None:
+    assert _gate_passes(text)
