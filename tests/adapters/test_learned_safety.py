@@ -75,12 +75,12 @@ def test_a_third_party_is_told_apart(analyzer: LocalSentimentAnalyzer) -> None:
 # distress it must send to the head, in several languages; none is a training text as written.
 # The gate is not perfect: of the everyday texts first written here it still sent "Merci, c'est
 # parfait", "Danke schön, bis morgen", "Hola, ¿qué tal va todo?", "ありがとうございます" and
-# "Could you translate this sentence into German?" to the encoder (docs/safety.md).
+# "Could you translate this sentence into German?" to the encoder, and "message 57" (docs/safety.md).
 EVERYDAY = [
     "hi",
     "ok thanks",
     "Good afternoon! How is it going?",
-    "message 31",
+    "test message 42",
     "load test 812",
     "Obrigado pela ajuda",
     "谢谢你",
