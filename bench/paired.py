@@ -69,13 +69,15 @@ async def compare(
 ) -> tuple[Server, Server]:
     cpu = None
     allowed = os.sched_getaffinity(0)
-    if pin:  # both servers on the last CPU (they never run at once), this driver on the others
-        cpu = max(allowed)
-        os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
-    servers = [start(old, cpu), start(new, cpu)]
+    servers: list[Server] = []
     channel = Channel()
-    await channel.start()
-    try:
+    try:  # whatever fails (a tree that cannot start included), no server is left running
+        if pin:  # both servers on the last CPU (they never run at once), this driver on the others
+            cpu = max(allowed)
+            os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
+        servers.append(start(old, cpu))
+        servers.append(start(new, cpu))
+        await channel.start()
         for server in servers:
             await wait_ready(f"{server.url}/api/messages", server.process)
             await run_load(f"{server.url}/api/messages", channel, CONCURRENCY, CONCURRENCY, TURNS, True,

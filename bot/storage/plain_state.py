@@ -33,11 +33,12 @@ def encode_plain(value: Any) -> str | None:
     """jsonpickle's text for `value`, or None when jsonpickle itself must write it."""
     try:
         _check(value, set())
+        # Checked: only exact dicts (str keys), lists, str, int, bool, None, finite floats and the
+        # two dialog classes are left, each met once, which json writes as jsonpickle does.
+        # json's encoder takes a few frames more than the walk: near the limit it can still recurse too deep.
+        return json.dumps(value, default=_tagged)
     except (_NotPlain, RecursionError):
         return None
-    # Checked: only exact dicts (str keys), lists, str, int, bool, None, finite floats and the
-    # two dialog classes are left, each met once, which json writes as jsonpickle does.
-    return json.dumps(value, default=_tagged)
 
 
 def _check(value: Any, seen: set[int]) -> None:
@@ -93,7 +94,8 @@ def _restore(value: dict[str, Any]) -> Any:
             if key.startswith(_TAG):
                 raise _NotPlain
         return value
-    cls = _CLASSES.get(name)
+    # Only a known class name: any other value (a list is unhashable) is jsonpickle's to refuse.
+    cls = _CLASSES.get(name) if type(name) is str else None
     if cls is None:
         raise _NotPlain
     instance = cls.__new__(cls)

@@ -23,3 +23,33 @@ def test_two_servers_each_get_one_burst_a_round_with_every_turn_answered(capsys)
 def test_the_cleared_messages_take_turns() -> None:
     assert [paired.cleared_text(0, turn) for turn in range(5)] == [*paired.CLEARED, paired.CLEARED[0]]
     assert paired.cleared_text(1, 0) == paired.CLEARED[1]
+
+
+def test_a_tree_that_cannot_start_leaves_no_server_running_and_gives_the_cpus_back(tmp_path: Path) -> None:
+    allowed = os.sched_getaffinity(0)
+    started: list[paired.Server] = []
+    real_start = paired.start
+
+    def recording_start(tree: Path, cpu: int | None = None) -> paired.Server:
+        server = real_start(tree, cpu)
+        started.append(server)
+        return server
+
+    paired.start, missing = recording_start, tmp_path / "missing"
+    try:
+        try:
+            paired.main([str(ROOT), str(missing), "--rounds", "1", "--conversations", "1", "--pin"])
+        except FileNotFoundError:
+            pass
+        else:
+            raise AssertionError("a missing tree must fail")
+    finally:
+        paired.start = real_start
+        for server in started:  # clean up whatever the bench left behind
+            if server.process.poll() is None:
+                server.process.kill()
+                server.process.wait()
+                server.state_dir.cleanup()
+                raise AssertionError(f"{server.tree}'s server was left running")
+    assert len(started) == 1
+    assert os.sched_getaffinity(0) == allowed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import sys
 
 import jsonpickle
 import pytest
@@ -159,3 +160,43 @@ def test_a_dialog_instance_holding_a_tagged_key_is_left_to_jsonpickle() -> None:
     assert encode_plain({"DialogState": state}) is None
     document = '{"DialogState": {"py/object": "botbuilder.dialogs.dialog_state.DialogState", "py/id": 3}}'
     assert decode_plain(document) == (False, None)
+
+
+@pytest.mark.parametrize(
+    "document",
+    ['{"py/object": ["x"]}', '{"profile": {"py/object": {"a": 1}}}', '{"py/object": ["x"]}[]'],
+)
+def test_a_class_name_that_is_not_a_string_is_left_to_jsonpickle(document: str) -> None:
+    """An unhashable "py/object" value (a corrupt record) must not escape as a TypeError."""
+    assert decode_plain(document) == (False, None)
+
+
+def _depth() -> int:
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def test_a_record_nested_near_the_recursion_limit_never_raises() -> None:
+    """Whatever stack is left, the answer is the text or None (jsonpickle's to refuse), never RecursionError."""
+    value: object = "x"
+    for _ in range(40):
+        value = [value]
+    expected = jsonpickled(value)
+    limit, here = sys.getrecursionlimit(), _depth()
+    answers = set()
+    try:
+        for headroom in range(5, 140):
+            try:
+                sys.setrecursionlimit(here + headroom)
+            except RecursionError:  # below the depth already reached (C calls count too)
+                continue
+            try:
+                written = encode_plain(value)
+            except RecursionError:
+                written = "RecursionError"
+            answers.add(written)
+    finally:
+        sys.setrecursionlimit(limit)
+    assert answers == {None, expected}  # refused while too little stack was left, then written
