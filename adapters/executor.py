@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +32,13 @@ class BoundedExecutor:
         return self._pool
 
     async def run(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
-        """Run `fn(*args, **kwargs)` in the pool and await its result."""
+        """Run `fn(*args, **kwargs)` in the pool and await its result, in the caller's context.
+
+        The context goes along (as `asyncio.to_thread` does) so per-turn context variables,
+        such as the embedding cache's conversation scope, hold in the worker thread too.
+        """
         loop = asyncio.get_running_loop()
-        call = functools.partial(fn, *args, **kwargs)
+        call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         return await loop.run_in_executor(self._ensure(), call)
 
     def shutdown(self) -> None:

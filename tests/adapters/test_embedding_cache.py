@@ -142,3 +142,21 @@ def test_forgetting_a_conversation_drops_its_entries_only() -> None:
         assert cache.get("hello there") is None
     with cache_scope("test/conversations/b"):
         assert cache.get("hello there") is not None and cache.get("goodbye") is not None
+
+
+async def test_the_scope_holds_in_the_executor_thread() -> None:
+    """Work sent to the pool (a check without an async encoder) keeps the turn's conversation scope."""
+    from adapters.embedding_cache import cache_scope
+
+    cache = EmbeddingCache()
+    executor = BoundedExecutor(1, name="scope-test")
+    try:
+        with cache_scope("test/conversations/a"):
+            await executor.run(cache.put, "same words", np.ones(2))
+            assert cache.get("same words") is not None
+            assert await executor.run(cache.get, "same words") is not None
+        with cache_scope("test/conversations/b"):
+            assert await executor.run(cache.get, "same words") is None
+        assert await executor.run(cache.get, "same words") is None  # outside any scope
+    finally:
+        executor.shutdown()
