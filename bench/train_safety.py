@@ -20,9 +20,11 @@ import argparse
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,7 @@ from adapters.local_sentiment import SentimentHead, prepare_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SAFETY_DATA = ROOT / "data" / "safety"
+LOCALES = ROOT / "dialogs" / "locales"
 XLMT_TRAIN = ROOT.parent / "shared" / "data" / "sentiment-xlmt-train"
 CACHE = ROOT / "bench" / "results" / "safety_embeddings.npz"
 TWEETS_PER_LANGUAGE = 300
@@ -84,6 +87,17 @@ def load_tweets(per_language: int | None = TWEETS_PER_LANGUAGE) -> list[Example]
     return examples
 
 
+def _catalog_texts() -> Iterator[tuple[str, Any, Any]]:
+    """(language, message, its text in that language) for every message of the bot's catalogs."""
+    from babel.messages.pofile import read_po
+
+    for path in sorted(LOCALES.glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for message in catalog:
+            yield path.stem, message, (message.string if path.stem != "en" else message.id)
+
+
 def load_bot_phrases(max_chars: int = 40, per_language: int | None = 40) -> list[Example]:
     """The bot's own buttons, menu items and command words in every language, as everyday negatives.
 
@@ -91,18 +105,12 @@ def load_bot_phrases(max_chars: int = 40, per_language: int | None = 40) -> list
     request for the bot's help as a cry for help. Keywords of the help and handoff intents are
     left out: some ("助けて") are also what a person in distress writes.
     """
-    from babel.messages.pofile import read_po
-
-    examples = []
-    locales = ROOT / "dialogs" / "locales"
-    for path in sorted(locales.glob("*.po")):
-        with path.open("rb") as handle:
-            catalog = read_po(handle)
-        for message in catalog:
-            text = message.string if path.stem != "en" else message.id
-            if isinstance(text, str) and text and "{" not in text and len(text) <= max_chars:
-                examples.append(Example(text, path.stem, False, "bot_phrase"))
-    for path in sorted((locales / "keywords").glob("*.json")):
+    examples = [
+        Example(text, language, False, "bot_phrase")
+        for language, _message, text in _catalog_texts()
+        if isinstance(text, str) and text and "{" not in text and len(text) <= max_chars
+    ]
+    for path in sorted((LOCALES / "keywords").glob("*.json")):
         for intent, words in json.loads(path.read_text(encoding="utf-8")).items():
             if intent not in ("help", "handoff"):
                 examples.extend(Example(word, path.stem, False, "bot_phrase") for word in words)
@@ -125,18 +133,12 @@ def load_bot_sentences(max_chars: int = 400) -> list[Example]:
     Ordinary text in all 24 languages (the tweets cover 8): the gate learns from the head
     which of them it may clear, so the help and crisis texts are in as well.
     """
-    from babel.messages.pofile import read_po
-
-    texts: set[tuple[str, str]] = set()
-    locales = ROOT / "dialogs" / "locales"
-    for path in sorted(locales.glob("*.po")):
-        with path.open("rb") as handle:
-            catalog = read_po(handle)
-        for message in catalog:
-            text = message.string if path.stem != "en" else message.id
-            if message.id and isinstance(text, str) and "{" not in text and 40 < len(text) <= max_chars:
-                texts.add((path.stem, text))
-    for path in sorted((locales / "answers").glob("*.json")):
+    texts: set[tuple[str, str]] = {
+        (language, text)
+        for language, message, text in _catalog_texts()
+        if message.id and isinstance(text, str) and "{" not in text and 40 < len(text) <= max_chars
+    }
+    for path in sorted((LOCALES / "answers").glob("*.json")):
         for words in json.loads(path.read_text(encoding="utf-8")).values():
             texts.update((path.stem, word) for word in words if isinstance(word, str))
     return [Example(text, language, False, "bot_sentence") for language, text in sorted(texts)]
