@@ -783,14 +783,20 @@ class StormReport:
         """Every broken promise, each with what to run to see the request again."""
         return [failure.render() for failure in self.failures] + self.checks(max_answer_s=max_answer_s)
 
-    def checks(self, *, max_answer_s: float | None = None) -> list[str]:
-        """The storm-wide promises: /healthz, memory, health afterwards (and, if given, the slowest answer)."""
+    def checks(
+        self, *, max_answer_s: float | None = None, max_healthz_p99_s: float | None = MAX_HEALTHZ_P99_S,
+    ) -> list[str]:
+        """The storm-wide promises: /healthz, memory, health afterwards (and, if given, the slowest answer).
+
+        The time limits are the benchmark's (bench/hostile.py); the test passes None for them,
+        because a shared machine's load moves timings and tests assert no times.
+        """
         found = []
         if self.healthz_failures:
             found.append(f"/healthz failed {self.healthz_failures} times during the storm")
-        if self.healthz_s and self.healthz_p99_s > MAX_HEALTHZ_P99_S:
+        if max_healthz_p99_s is not None and self.healthz_s and self.healthz_p99_s > max_healthz_p99_s:
             found.append(f"/healthz p99 {self.healthz_p99_s * 1000:.0f} ms during the storm "
-                         f"(limit {MAX_HEALTHZ_P99_S * 1000:.0f} ms)")
+                         f"(limit {max_healthz_p99_s * 1000:.0f} ms)")
         if self.rss_after_mb > MAX_RSS_GROWTH * self.rss_before_mb:
             found.append(f"RSS grew from {self.rss_before_mb:.0f} MB to {self.rss_after_mb:.0f} MB "
                          f"(limit x{MAX_RSS_GROWTH})")

@@ -1,8 +1,9 @@
 """Two thousand seeded hostile requests against the real app on the offline engines break nothing.
 
 Nothing answers 5xx (but 501, botbuilder's "not implemented", for an unknown invoke), no
-connection is dropped, no turn fails, `/healthz` stays fast during the storm, memory comes
-back, and ordinary users are answered afterwards. A failure names the seed and the case;
+connection is dropped, no turn fails, `/healthz` keeps answering during the storm, memory
+comes back, and ordinary users are answered afterwards. How fast `/healthz` answers (p99 <= 100
+ms) is `python -m bench.hostile`'s figure and check: no time is asserted here. A failure names the seed and the case;
 `.venv/bin/python -m tests.hostile.fuzz show --seed S --index I` prints the request, and
 `FUZZ_SEED=S` runs the storm with another seed.
 """
@@ -35,7 +36,7 @@ async def test_two_thousand_hostile_requests_break_nothing(tmp_path: Path) -> No
     )}))
     assert report.cases == CASES
     assert len(report.healthz_s) > 100, "the /healthz probe hardly ran"
-    problems = [failure.render() for failure in report.failures] + report.checks()
+    problems = [failure.render() for failure in report.failures] + report.checks(max_healthz_p99_s=None)
     shown = "\n".join(problems[:25])
     assert not problems, f"seed {SEED}: {len(problems)} problems (first 25):\n{shown}"
 
