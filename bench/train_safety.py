@@ -5,7 +5,8 @@ ordinary everyday text (negatives), on a sample of the XLM-T training tweets and
 bot's own buttons and command words from its catalogs. The gate, which decides which
 texts are worth embedding at all, is distilled from the head: it learns to pass distress
 and whatever the head scores near its threshold, on all of that plus every training
-tweet, the bot's longer texts and short chat messages (bench/chat_messages.py). The
+tweet, the bot's longer texts, short chat messages (bench/chat_messages.py) and everyday
+text in the 16 languages without tweets (bench/everyday_text.py). The
 thresholds are chosen by 5-fold cross-validation on the training data, never on
 data/safety/val: the flag threshold keeps the out-of-fold recall on distress at or
 above RECALL_TARGET, the gate's keeps GATE_RECALL of the distress positives and
@@ -151,10 +152,17 @@ def load_chat() -> list[Example]:
     return [Example(text, language, False, "chat") for language, text in chat_messages(SEED)]
 
 
+def load_everyday() -> list[Example]:
+    """Everyday text written for the gate in the 16 languages without tweets (bench/everyday_text.py)."""
+    from bench.everyday_text import everyday_texts
+
+    return [Example(text, language, False, "everyday") for language, text in everyday_texts()]
+
+
 def gate_examples() -> list[Example]:
-    """The gate's training texts: the safety split, every training tweet, the bot's texts, chat."""
+    """The gate's training texts: the safety split, every training tweet, the bot's texts, chat, everyday text."""
     return (load_safety("train") + load_tweets(None) + load_bot_phrases(per_language=None)
-            + load_bot_sentences() + load_chat())
+            + load_bot_sentences() + load_chat() + load_everyday())
 
 
 def embed_all(texts: list[str], query: bool) -> np.ndarray:
