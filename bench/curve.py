@@ -22,7 +22,17 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.turns import ROOT, Channel, cpu_seconds, free_port, percentile, run_load, stop_process, wait_ready
+from bench.turns import (
+    ROOT,
+    Channel,
+    bench_texts,
+    cpu_seconds,
+    free_port,
+    percentile,
+    run_load,
+    stop_process,
+    wait_ready,
+)
 
 OUT = ROOT / "docs" / "img"
 TURNS_PER_CONVERSATION = 10
@@ -71,12 +81,13 @@ async def curve_of(config: Config, levels: list[int], turns: int) -> list[Point]
         url = f"http://127.0.0.1:{port}/api/messages"
         try:
             await wait_ready(url, process)
-            await run_load(url, channel, 2, 2, 2, True, config.distinct_texts)  # the connector client to this channel
+            await run_load(url, channel, 2, 2, 2, True, bench_texts(config.distinct_texts))  # the connector client to this channel
             for level in levels:
                 conversations = max(level, -(-turns // TURNS_PER_CONVERSATION))
                 cpu_before = cpu_seconds(process.pid)
                 latencies, errors, lost, seconds = await run_load(
-                    url, channel, conversations, level, TURNS_PER_CONVERSATION, True, config.distinct_texts)
+                    url, channel, conversations, level, TURNS_PER_CONVERSATION, True,
+                    bench_texts(config.distinct_texts))
                 cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
                 points.append(Point(
                     config.name, level, len(latencies), round(len(latencies) / seconds, 1),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import itertools
 import json
 import os
@@ -161,14 +162,19 @@ def message_text(index: int, turn: int, distinct: bool) -> str:
     return f"{text[:-1]} ({next(_SERIAL)}){text[-1]}" if distinct else text
 
 
+def bench_texts(distinct: bool) -> Callable[[int, int], str]:
+    """`text_of` for run_load: the bench sentences, numbered when `distinct`."""
+    return functools.partial(message_text, distinct=distinct)
+
+
+REPEATED_TEXTS = bench_texts(False)  # run_load's default: the four sentences, repeated
+
+
 async def run_load(
     url: str, channel: Channel, conversations: int, concurrency: int, turns: int, expect_reply: bool,
-    distinct: bool = False, text_of: Callable[[int, int], str] | None = None,
+    text_of: Callable[[int, int], str] = REPEATED_TEXTS,
 ) -> tuple[list[float], int, int, float]:
-    """`conversations` conversations of `turns` messages, `concurrency` at a time.
-
-    The messages are the bench sentences (`message_text`) unless `text_of(index, turn)` says otherwise.
-    """
+    """`conversations` conversations of `turns` messages, `concurrency` at a time; `text_of(index, turn)` writes them."""
     latencies: list[float] = []
     errors = lost = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -184,7 +190,7 @@ async def run_load(
             await session.post(url, json=activity("conversationUpdate", conversation_id, channel.url))
             for turn in range(turns):
                 before = channel.replies[conversation_id]
-                text = text_of(index, turn) if text_of is not None else message_text(index, turn, distinct)
+                text = text_of(index, turn)
                 started = time.perf_counter()
                 try:
                     async with session.post(
@@ -287,12 +293,12 @@ async def _bench_server(
             except RuntimeError as error:
                 stderr.seek(0)
                 raise RuntimeError(f"{row.name}: {error}\n{stderr.read()[-2000:]}") from None
-            await run_load(url, channel, 2, 2, 2, row.expect_reply, row.distinct_texts)  # warm-up
+            await run_load(url, channel, 2, 2, 2, row.expect_reply, bench_texts(row.distinct_texts))  # warm-up
             mark = len(await emulators.log()) if emulators else 0
             cpu_before = cpu_seconds(process.pid)
             latencies, errors, lost, seconds = await run_load(
                 url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply,
-                row.distinct_texts,
+                bench_texts(row.distinct_texts),
             )
             cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
             rss = peak_rss_mb(process.pid)
