@@ -90,6 +90,10 @@ class SafetyHead:
             return self.gate_bias
         return float(self.gate_weights[indices].sum()) / float(np.sqrt(indices.size)) + self.gate_bias
 
+    def gate_clears(self, prepared: str) -> bool:
+        """True when the gate clears the text: it need not be embedded."""
+        return _sigmoid(self.gate_logit(prepared)) < self.gate_threshold
+
 
 _TO_EMBED = np.zeros(0, dtype=np.float32)  # a marker: the window must be embedded
 
@@ -187,7 +191,7 @@ class LearnedSafetyChecker:
         if vector is not None:
             self._count(embedded=False)
             return vector
-        if _sigmoid(self._head.gate_logit(window)) < self._head.gate_threshold:
+        if self._head.gate_clears(window):
             self._count(embedded=False)
             return None
         self._count(embedded=True)

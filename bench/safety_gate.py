@@ -26,8 +26,7 @@ LINGUA_DEV = SHARED_DATA / "langid-lingua-dev"
 
 def clears(head: SafetyHead, texts: list[str]) -> np.ndarray:
     """Whether the gate clears each text, as the engine decides on the text's first window."""
-    logits = np.array([head.gate_logit(embedding_text(prepare_text(text))) for text in texts])
-    return 1 / (1 + np.exp(-logits)) < head.gate_threshold
+    return np.array([head.gate_clears(embedding_text(prepare_text(text))) for text in texts], dtype=bool)
 
 
 def _lines(path: Path) -> list[str]:
