@@ -20,9 +20,9 @@ class UnigramTokenizer:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         ids: dict[str, int] = {}
-        for index, piece in enumerate(vocabulary.pieces):
+        for index, piece in enumerate(vocabulary.pieces()):
             if piece and index != vocabulary.unk:
-                ids.setdefault(piece.decode("utf-8", "surrogateescape"), index)
+                ids.setdefault(piece, index)
         self._ids = ids
         self._scores = [float(score) for score in vocabulary.scores]
         self._unknown_score = float(vocabulary.scores.min()) - UNKNOWN_PENALTY

