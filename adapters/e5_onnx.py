@@ -79,7 +79,7 @@ class OnnxE5:
         finally:
             with self._calls_lock:
                 self._calls -= 1
-            self._counted.__dict__.get("memo", {}).clear()
+            self._memo().clear()
         return out[0] if single else out
 
     def query(self, texts: str | Sequence[str]) -> np.ndarray:
@@ -97,13 +97,20 @@ class OnnxE5:
         docs/offline-engines.md).
         """
         prefixed = (QUERY_PREFIX if is_query else PASSAGE_PREFIX) + text
-        memo: dict[str, tuple[int, ...]] = self._counted.__dict__.setdefault("memo", {})
+        memo = self._memo()
         ids = memo.get(prefixed) if keep else memo.pop(prefixed, None)
         if ids is None:
             ids = tuple(self._tokenizer.content_ids(prefixed))
             if keep and len(memo) < _MEMO_TEXTS:
                 memo[prefixed] = ids
         return ids
+
+    def _memo(self) -> dict[str, tuple[int, ...]]:
+        """This thread's texts counted and not yet encoded."""
+        memo = getattr(self._counted, "memo", None)
+        if memo is None:
+            memo = self._counted.memo = {}
+        return memo
 
     def _embed(self, session: onnxruntime.InferenceSession, content: tuple[int, ...]) -> np.ndarray:
         vocabulary = self.weights.vocabulary
