@@ -21,14 +21,13 @@ from typing import Any
 import numpy as np
 
 from adapters.local_sentiment import ENCODERS
-from bench.safety_gate import XLMT_VAL
+from bench.safety_gate import held_out_sets
 
 RESULTS = Path(__file__).resolve().parent / "results" / "encoder.json"
 
 
 def sample(count: int) -> list[str]:
-    texts = [line.strip() for path in sorted(XLMT_VAL.glob("*.text.txt"))
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [text.strip() for texts in held_out_sets()["xlmt_val"].values() for text in texts]
     random.Random(2).shuffle(texts)
     return texts[:count]
 
