@@ -4,10 +4,12 @@ On a shared machine runs one after the other differ by +-20 %, more than most ch
 the hosting path. Here both servers (`python -m bot` from two source trees, e.g. a
 `git archive` of the old commit and the working tree) run at once with `BOT_ANALYSIS=off`
 and SQLite, and are driven in alternating bursts (the order swapped every round); each
-burst's server CPU (utime + stime from /proc) is divided by its turns. The messages are
-ones the safety gate clears, so no embedding runs: the hosting path alone.
+burst's server CPU (utime + stime from /proc) is divided by its turns. By default the messages
+are ones the safety gate clears, so no embedding runs: the hosting path alone. `--texts
+distinct` runs the offline engines (`make run`'s defaults) on bench.turns's sentences, each
+numbered so every turn embeds; `--texts bench` on the same sentences as they repeat there.
 
-    python -m bench.paired OLD_TREE NEW_TREE [--rounds 20] [--conversations 20]
+    python -m bench.paired OLD_TREE NEW_TREE [--rounds 20] [--conversations 20] [--texts cleared]
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.turns import Channel, cpu_seconds, free_port, run_load, stop_process, wait_ready
+from bench.turns import Channel, bench_texts, cpu_seconds, free_port, run_load, stop_process, wait_ready
 
 # Messages the safety gate clears (no embedding), answered with the menu.
 CLEARED = ("hello 17", "Message 12 from conversation 3", "How are you?", "Thanks!")
@@ -34,6 +37,13 @@ def cleared_text(index: int, turn: int) -> str:
     return CLEARED[(index + turn) % len(CLEARED)]
 
 
+TEXTS: dict[str, Callable[[int, int], str]] = {
+    "cleared": cleared_text,  # BOT_ANALYSIS=off: the hosting path alone
+    "bench": bench_texts(distinct=False),  # the offline engines on bench.turns's sentences
+    "distinct": bench_texts(distinct=True),  # the same, every message new: every turn embeds
+}
+
+
 @dataclass
 class Server:
     tree: Path
@@ -43,21 +53,23 @@ class Server:
     bursts: list[float] = field(default_factory=list)  # CPU ms per turn, one per burst
 
 
-def start(tree: Path, cpu: int | None = None) -> Server:
+def start(tree: Path, cpu: int | None = None, *, analysis_off: bool = True) -> Server:
     port = free_port()
     state_dir = tempfile.TemporaryDirectory()
-    env = dict(os.environ, BOT_ANALYSIS="off", PORT=str(port), LOG_LEVEL="WARNING",
-               BOT_STATE_DIR=state_dir.name, PYTHONPATH=str(tree))
+    env = dict(os.environ, PORT=str(port), LOG_LEVEL="WARNING", BOT_STATE_DIR=state_dir.name,
+               PYTHONPATH=str(tree), **({"BOT_ANALYSIS": "off"} if analysis_off else {}))
     pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env, preexec_fn=pin,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Server(tree, process, f"http://127.0.0.1:{port}", state_dir)
 
 
-async def burst(server: Server, channel: Channel, conversations: int) -> None:
+async def burst(
+    server: Server, channel: Channel, conversations: int, text_of: Callable[[int, int], str] = cleared_text
+) -> None:
     before = cpu_seconds(server.process.pid)
     latencies, errors, lost, _ = await run_load(
-        f"{server.url}/api/messages", channel, conversations, CONCURRENCY, TURNS, True, text_of=cleared_text
+        f"{server.url}/api/messages", channel, conversations, CONCURRENCY, TURNS, True, text_of=text_of
     )
     if errors or lost:
         raise RuntimeError(f"{server.tree}: {errors} errors, {lost} turns without a reply")
@@ -65,7 +77,7 @@ async def burst(server: Server, channel: Channel, conversations: int) -> None:
 
 
 async def compare(
-    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False
+    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False, texts: str = "cleared"
 ) -> tuple[Server, Server]:
     cpu = None
     allowed = os.sched_getaffinity(0)
@@ -75,16 +87,17 @@ async def compare(
         if pin:  # both servers on the last CPU (they never run at once), this driver on the others
             cpu = max(allowed)
             os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
-        servers.append(start(old, cpu))
-        servers.append(start(new, cpu))
+        text_of = TEXTS[texts]
+        servers.append(start(old, cpu, analysis_off=texts == "cleared"))
+        servers.append(start(new, cpu, analysis_off=texts == "cleared"))
         await channel.start()
         for server in servers:
             await wait_ready(f"{server.url}/api/messages", server.process)
             await run_load(f"{server.url}/api/messages", channel, CONCURRENCY, CONCURRENCY, TURNS, True,
-                           text_of=cleared_text)  # warm-up, not counted
+                           text_of=text_of)  # warm-up, not counted
         for round_ in range(rounds):
             for server in servers if round_ % 2 == 0 else servers[::-1]:
-                await burst(server, channel, conversations)
+                await burst(server, channel, conversations, text_of)
     finally:
         os.sched_setaffinity(0, allowed)
         await channel.stop()
@@ -115,9 +128,11 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     parser.add_argument("--conversations", type=int, default=20, help=f"per burst, {TURNS} messages each")
     parser.add_argument("--pin", action="store_true",
                         help="both servers on the last CPU, the driver on the others: the same core for both")
+    parser.add_argument("--texts", choices=sorted(TEXTS), default="cleared",
+                        help="cleared: BOT_ANALYSIS=off, the hosting path; bench/distinct: the offline engines")
     args = parser.parse_args(argv)
     old, new = asyncio.run(
-        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations, args.pin)
+        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations, args.pin, args.texts)
     )
     print(report(old, new))
     return old, new

@@ -25,13 +25,20 @@ def test_the_cleared_messages_take_turns() -> None:
     assert paired.cleared_text(1, 0) == paired.CLEARED[1]
 
 
+def test_the_engine_texts_repeat_or_never_repeat() -> None:
+    repeated = [paired.TEXTS["bench"](0, turn) for turn in range(8)]
+    distinct = [paired.TEXTS["distinct"](0, turn) for turn in range(8)]
+    assert len(set(repeated)) == 4
+    assert len(set(distinct)) == 8
+
+
 def test_a_tree_that_cannot_start_leaves_no_server_running_and_gives_the_cpus_back(tmp_path: Path) -> None:
     allowed = os.sched_getaffinity(0)
     started: list[paired.Server] = []
     real_start = paired.start
 
-    def recording_start(tree: Path, cpu: int | None = None) -> paired.Server:
-        server = real_start(tree, cpu)
+    def recording_start(tree: Path, cpu: int | None = None, **options: bool) -> paired.Server:
+        server = real_start(tree, cpu, **options)
         started.append(server)
         return server
 
