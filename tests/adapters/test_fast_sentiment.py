@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,6 +70,33 @@ def test_features_are_stable_sorted_unique_and_in_range() -> None:
     assert first.min() >= 0 and first.max() < (1 << BITS)
     assert feature_indices("", BITS).size > 0  # the padding space: never an empty row
     assert not np.array_equal(first, feature_indices("Hated it!! ça marche pas", BITS))
+
+
+def _features_the_trained_way(text: str, bits: int) -> np.ndarray:
+    """The features as the shipped heads were trained on them: each n-gram hashed, then np.unique."""
+    import zlib
+
+    lowered = " " + " ".join(text.lower().split()) + " "
+    codes = [ord(char) for char in lowered]
+    mask = (1 << 64) - 1
+    hashes = []
+    for n in (1, 2, 3, 4):
+        salt = (0x51ED270B27A9F5 * (n + 1)) & mask
+        for start in range(len(codes) - n + 1):
+            value = 0
+            for code in codes[start:start + n]:
+                value = (value * 1_000_003 + code) & mask
+            hashes.append(value ^ salt)
+    words = re.findall(r"\w+", lowered)
+    grams = words + [a + " " + b for a, b in itertools.pairwise(words)]
+    hashes += [(zlib.crc32(("w " + gram).encode()) * 1_000_003 + 7) & mask for gram in grams]
+    return np.unique([((value * 0x9E3779B97F4A7C15) & mask) >> (64 - bits) for value in hashes]).astype(np.int64)
+
+
+@pytest.mark.parametrize("text", ["Loved it!! 😍 ça marche", "", "a", "  spaced   out  ", "لا أستطيع النوم",
+                                  "今天下了一整天的雨。", "e\u0301 e\u0301 e\u0301", "ab ab ab ab ab ab"])
+def test_features_are_the_ones_the_heads_were_trained_on(text: str) -> None:
+    assert np.array_equal(feature_indices(text, 18), _features_the_trained_way(text, 18))
 
 
 async def test_a_confident_fast_answer_skips_the_embedder() -> None:
