@@ -75,7 +75,7 @@ async def curve_of(config: Config, levels: list[int], turns: int) -> list[Point]
     await channel.start()
     points: list[Point] = []
     with tempfile.TemporaryDirectory(prefix="bench-curve-") as state_dir, tempfile.TemporaryFile("w+") as stderr:
-        env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "BOT_STATE_DIR": state_dir, **config.env}
+        env = {**os.environ, "PORT": str(port), "BOT_STATE_DIR": state_dir, **config.env}  # make run's log level
         command = [arg.replace("{port}", str(port)) for arg in config.command]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
         url = f"http://127.0.0.1:{port}/api/messages"

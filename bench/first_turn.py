@@ -69,8 +69,7 @@ async def one_run(extra_env: dict[str, str] | None = None) -> dict[str, float]:
     channel = Channel()
     await channel.start()
     with tempfile.TemporaryDirectory(prefix="bench-first-") as state_dir, tempfile.TemporaryFile("w+") as stderr:
-        env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "BOT_STATE_DIR": state_dir,
-               **(extra_env or {})}
+        env = {**os.environ, "PORT": str(port), "BOT_STATE_DIR": state_dir, **(extra_env or {})}
         process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
         base = f"http://127.0.0.1:{port}"

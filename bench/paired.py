@@ -56,7 +56,7 @@ class Server:
 def start(tree: Path, cpu: int | None = None, *, analysis_off: bool = True) -> Server:
     port = free_port()
     state_dir = tempfile.TemporaryDirectory()
-    env = dict(os.environ, PORT=str(port), LOG_LEVEL="WARNING", BOT_STATE_DIR=state_dir.name,
+    env = dict(os.environ, PORT=str(port), BOT_STATE_DIR=state_dir.name,
                PYTHONPATH=str(tree), **({"BOT_ANALYSIS": "off"} if analysis_off else {}))
     pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env, preexec_fn=pin,

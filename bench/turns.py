@@ -276,8 +276,8 @@ async def _bench_server(
 ) -> RowResult:
     port = free_port()
     state_dir = tempfile.TemporaryDirectory(prefix="bench-state-")  # a fresh SQLite file per row
-    env = {**os.environ, "PORT": str(port), "LOG_LEVEL": "WARNING", "BOT_STATE_DIR": state_dir.name,
-           **extra_env, **row.env}
+    # The bot's own log level (INFO, as `make run` has it): its access and turn lines cost CPU too.
+    env = {**os.environ, "PORT": str(port), "BOT_STATE_DIR": state_dir.name, **extra_env, **row.env}
     command = [arg.replace("{port}", str(port)) for arg in row.command]
     # A file, not a pipe: a bot that logs a warning per failed engine call would
     # otherwise fill an unread pipe and stall mid-turn.
