@@ -4,12 +4,18 @@ On a shared machine runs one after the other differ by +-20 %, more than most ch
 the hosting path. Here both servers (`python -m bot` from two source trees, e.g. a
 `git archive` of the old commit and the working tree) run at once with `BOT_ANALYSIS=off`
 and SQLite, and are driven in alternating bursts (the order swapped every round); each
-burst's server CPU (utime + stime from /proc) is divided by its turns. By default the messages
+burst's server CPU (utime + stime from /proc) is divided by its turns. The pair is started
+twice, once in each order, half the rounds each: of two identical trees, the one started
+second measured 6-11 % more CPU a turn in four runs of four (2026-12-01), so one order alone
+can show a change that is not there. The estimate is the geometric mean of the two orders'
+median ratios, which cancels any such start-order effect. By default the messages
 are ones the safety gate clears, so no embedding runs: the hosting path alone. `--texts
 distinct` runs the offline engines (`make run`'s defaults) on bench.turns's sentences, each
 numbered so every turn embeds; `--texts bench` on the same sentences as they repeat there.
 
     python -m bench.paired OLD_TREE NEW_TREE [--rounds 20] [--conversations 20] [--texts cleared]
+
+`--rounds` counts both orders together.
 """
 
 from __future__ import annotations
@@ -107,15 +113,26 @@ async def compare(
     return servers[0], servers[1]
 
 
-def report(old: Server, new: Server) -> str:
-    ratios = sorted(b / a for a, b in zip(old.bursts, new.bursts, strict=True) if a > 0)
-    lines = [
-        f"{server.tree}: median {statistics.median(server.bursts):.3f} ms CPU a turn "
-        f"({len(server.bursts)} bursts)" for server in (old, new)
-    ]
-    if ratios:
-        lines.append(f"new/old, paired by round: median {statistics.median(ratios):.3f} "
-                     f"(quartiles {ratios[len(ratios) // 4]:.3f}..{ratios[3 * len(ratios) // 4]:.3f})")
+def paired_ratios(old: Server, new: Server) -> list[float]:
+    """new/old CPU a turn, burst by burst (the two bursts of one round), sorted."""
+    return sorted(b / a for a, b in zip(old.bursts, new.bursts, strict=True) if a > 0)
+
+
+def report(orders: list[tuple[Server, Server, str]]) -> str:
+    """Each start order's figures (old, new, which was started first), then the estimate that cancels the order."""
+    lines = []
+    medians = []
+    for old, new, first in orders:
+        lines += [f"{server.tree} ({first} started first): median {statistics.median(server.bursts):.3f} ms "
+                  f"CPU a turn ({len(server.bursts)} bursts)" for server in (old, new)]
+        ratios = paired_ratios(old, new)
+        if ratios:
+            medians.append(statistics.median(ratios))
+            lines.append(f"  new/old, paired by round: median {medians[-1]:.3f} "
+                         f"(quartiles {ratios[len(ratios) // 4]:.3f}..{ratios[3 * len(ratios) // 4]:.3f})")
+    if medians:
+        lines.append(f"new/old, both start orders (geometric mean of their medians): "
+                     f"{statistics.geometric_mean(medians):.3f}")
     lines.append("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return "\n".join(lines)
 
@@ -131,10 +148,20 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     parser.add_argument("--texts", choices=sorted(TEXTS), default="cleared",
                         help="cleared: BOT_ANALYSIS=off, the hosting path; bench/distinct: the offline engines")
     args = parser.parse_args(argv)
-    old, new = asyncio.run(
-        compare(args.old.resolve(), args.new.resolve(), args.rounds, args.conversations, args.pin, args.texts)
-    )
-    print(report(old, new))
+    old_tree, new_tree = args.old.resolve(), args.new.resolve()
+    rounds = max(1, args.rounds // 2)
+    orders = []
+    for first, second in ((old_tree, new_tree), (new_tree, old_tree)):
+        started_first, started_second = asyncio.run(
+            compare(first, second, rounds, args.conversations, args.pin, args.texts)
+        )
+        orders.append((started_first, started_second, "old") if first == old_tree
+                      else (started_second, started_first, "new"))
+    print(report(orders))
+    old = Server(old_tree, orders[0][0].process, orders[0][0].url, orders[0][0].state_dir,
+                 orders[0][0].bursts + orders[1][0].bursts)
+    new = Server(new_tree, orders[0][1].process, orders[0][1].url, orders[0][1].state_dir,
+                 orders[0][1].bursts + orders[1][1].bursts)
     return old, new
 
 

@@ -17,6 +17,7 @@ def test_two_servers_each_get_one_burst_a_round_with_every_turn_answered(capsys)
     assert all(value >= 0 for value in old.bursts + new.bursts)
     out = capsys.readouterr().out
     assert "paired by round" in out and "load average" in out
+    assert "(old started first)" in out and "(new started first)" in out and "both start orders" in out
     assert os.sched_getaffinity(0) == allowed  # the driver's CPUs are given back
 
 
