@@ -6,9 +6,10 @@ the hosting path. Here both servers (`python -m bot` from two source trees, e.g.
 and SQLite, and are driven in alternating bursts (the order swapped every round); each
 burst's server CPU (utime + stime from /proc) is divided by its turns. The pair is started
 twice, once in each order, half the rounds each: of two identical trees, the one started
-second measured 6-11 % more CPU a turn in four runs of four (2026-12-01), so one order alone
-can show a change that is not there. The estimate is the geometric mean of the two orders'
-median ratios, which cancels any such start-order effect. By default the messages
+second measured 6-11 % more CPU a turn in four runs of four (2026-12-01; a later pair of
+different trees showed no such effect), so one pair of processes alone can show a change that
+is not there. The estimate is the geometric mean of the two orders' median ratios, which
+cancels a start-order effect and halves the weight of any one process. By default the messages
 are ones the safety gate clears, so no embedding runs: the hosting path alone. `--texts
 distinct` runs the offline engines (`make run`'s defaults) on bench.turns's sentences, each
 numbered so every turn embeds; `--texts bench` on the same sentences as they repeat there.
