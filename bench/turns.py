@@ -88,6 +88,10 @@ class RowResult:
     peak_rss_mb: float
     latencies_ms: list[float] = field(repr=False, default_factory=list)
     cpu_ms_per_turn: float = float("nan")  # the server process's CPU over the timed run
+    # The same for the process's main thread alone, which runs the event loop and holds the GIL
+    # for every turn's Python: 1000 / this is the most turns/s the process can serve, whatever
+    # the other threads (encoder, store) and cores do.
+    loop_cpu_ms_per_turn: float = float("nan")
     budget_ms: int | None = None
     emulator_requests_per_turn: float | None = None
     emulator_requests: dict[str, int] | None = None
@@ -227,13 +231,19 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time the process (or one of its threads) has used so far."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = Path(path).read_text().rsplit(")", 1)[1].split()
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process's main thread (its id is the process id)."""
+    return cpu_seconds(pid, thread=pid)
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -295,12 +305,13 @@ async def _bench_server(
                 raise RuntimeError(f"{row.name}: {error}\n{stderr.read()[-2000:]}") from None
             await run_load(url, channel, 2, 2, 2, row.expect_reply, bench_texts(row.distinct_texts))  # warm-up
             mark = len(await emulators.log()) if emulators else 0
-            cpu_before = cpu_seconds(process.pid)
+            cpu_before, loop_before = cpu_seconds(process.pid), main_thread_cpu_seconds(process.pid)
             latencies, errors, lost, seconds = await run_load(
                 url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply,
                 bench_texts(row.distinct_texts),
             )
             cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
+            loop_ms = (main_thread_cpu_seconds(process.pid) - loop_before) * 1000
             rss = peak_rss_mb(process.pid)
             if emulators is not None:
                 counted = round_trips((await emulators.log())[mark:])
@@ -319,7 +330,8 @@ async def _bench_server(
         row.name, turns, round(seconds, 3), round(turns / seconds, 1),
         round(percentile(latencies, 0.50), 2), round(percentile(latencies, 0.95), 2),
         round(percentile(latencies, 0.99), 2), errors, lost, round(rss, 1), latencies,
-        cpu_ms_per_turn=round(cpu_ms / max(1, turns), 2), budget_ms=row.budget_ms, **extras,
+        cpu_ms_per_turn=round(cpu_ms / max(1, turns), 2), loop_cpu_ms_per_turn=round(loop_ms / max(1, turns), 2),
+        budget_ms=row.budget_ms, **extras,
     )
 
 
@@ -398,13 +410,15 @@ def row_notes(result: RowResult) -> str:
 
 
 def print_table(results: list[RowResult]) -> None:
-    header = f"{'row':34} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'lost':>5} {'RSS MB':>7} {'CPU ms/turn':>11}"
+    header = (f"{'row':34} {'turns/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} {'lost':>5} "
+              f"{'RSS MB':>7} {'CPU ms/turn':>11} {'loop ms/turn':>12}")
     print(header)
     print("-" * len(header))
     for result in results:
         print(
             f"{result.name:34} {result.turns_per_s:8.1f} {result.p50_ms:8.2f} {result.p95_ms:8.2f} "
             f"{result.p99_ms:8.2f} {result.errors:6d} {result.lost:5d} {result.peak_rss_mb:7.1f} {result.cpu_ms_per_turn:11.2f}"
+            f" {result.loop_cpu_ms_per_turn:12.2f}"
             + (f"  {notes}" if (notes := row_notes(result)) else "")
         )
     for result in results:

@@ -32,6 +32,7 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
         assert row["turns"] == 1
         assert row["lost"] == 0
         assert row["errors"] == 0
+        assert 0 <= row["loop_cpu_ms_per_turn"] <= row["cpu_ms_per_turn"]  # one thread of the process
 
 
 def test_azure_rows_point_the_bot_at_the_emulators_azure_first() -> None:
