@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.turns import Channel, bench_texts, cpu_seconds, free_port, run_load, stop_process, wait_ready
@@ -152,18 +152,17 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     old_tree, new_tree = args.old.resolve(), args.new.resolve()
     rounds = max(1, args.rounds // 2)
     orders = []
-    for first, second in ((old_tree, new_tree), (new_tree, old_tree)):
+    # By position, not by path: OLD_TREE and NEW_TREE may be the same directory (an A/A run).
+    for old_first in (True, False):
+        first, second = (old_tree, new_tree) if old_first else (new_tree, old_tree)
         started_first, started_second = asyncio.run(
             compare(first, second, rounds, args.conversations, args.pin, args.texts)
         )
-        orders.append((started_first, started_second, "old") if first == old_tree
+        orders.append((started_first, started_second, "old") if old_first
                       else (started_second, started_first, "new"))
     print(report(orders))
-    old = Server(old_tree, orders[0][0].process, orders[0][0].url, orders[0][0].state_dir,
-                 orders[0][0].bursts + orders[1][0].bursts)
-    new = Server(new_tree, orders[0][1].process, orders[0][1].url, orders[0][1].state_dir,
-                 orders[0][1].bursts + orders[1][1].bursts)
-    return old, new
+    (old_a, new_a, _), (old_b, new_b, _) = orders
+    return replace(old_a, bursts=old_a.bursts + old_b.bursts), replace(new_a, bursts=new_a.bursts + new_b.bursts)
 
 
 if __name__ == "__main__":

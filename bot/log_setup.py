@@ -19,5 +19,6 @@ def configure_logging(level: str) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    logging.logAsyncioTasks = False  # Python 3.12+: the current task's name (no effect on 3.11)
     logging._srcfile = None  # no caller lookup (file, line, function): the format prints none
     logging.basicConfig(level=level, format=LOG_FORMAT)

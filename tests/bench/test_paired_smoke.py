@@ -26,6 +26,19 @@ def test_the_cleared_messages_take_turns() -> None:
     assert paired.cleared_text(1, 0) == paired.CLEARED[1]
 
 
+def test_both_start_orders_cancel_a_start_order_effect_of_one_tree_against_itself(monkeypatch, capsys) -> None:
+    async def second_started_costs_more(first: Path, second: Path, rounds: int, *args: object) -> tuple:
+        return (paired.Server(first, None, "", None, [1.0] * rounds),
+                paired.Server(second, None, "", None, [1.1] * rounds))
+
+    monkeypatch.setattr(paired, "compare", second_started_costs_more)
+    old, new = paired.main([str(ROOT), str(ROOT), "--rounds", "4"])
+    out = capsys.readouterr().out
+    assert "(old started first)" in out and "(new started first)" in out
+    assert "geometric mean of their medians): 1.000" in out
+    assert sorted(old.bursts) == sorted(new.bursts) == [1.0, 1.0, 1.1, 1.1]
+
+
 def test_the_engine_texts_repeat_or_never_repeat() -> None:
     repeated = [paired.TEXTS["bench"](0, turn) for turn in range(8)]
     distinct = [paired.TEXTS["distinct"](0, turn) for turn in range(8)]
