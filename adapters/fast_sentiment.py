@@ -53,9 +53,7 @@ def feature_indices(text: str, bits: int) -> np.ndarray:
         grams = words + [a + " " + b for a, b in itertools.pairwise(words)]
         word_hashes = np.array([zlib.crc32(("w " + g).encode()) for g in grams], dtype=np.uint64)
         parts.append(word_hashes * _PRIME + np.uint64(7))
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    buckets = _buckets(np.concatenate(parts), bits)
+    buckets = _buckets(np.concatenate(parts), bits)  # never empty: the text is padded with spaces
     buckets.sort()
     first = np.empty(buckets.size, dtype=bool)
     first[:1] = True

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", type=Path)
     parser.add_argument("new", type=Path)
-    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=20, help="both start orders together (odd: rounded up)")
     parser.add_argument("--conversations", type=int, default=20, help=f"per burst, {TURNS} messages each")
     parser.add_argument("--pin", action="store_true",
                         help="both servers on the last CPU, the driver on the others: the same core for both")
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
                         help="cleared: BOT_ANALYSIS=off, the hosting path; bench/distinct: the offline engines")
     args = parser.parse_args(argv)
     old_tree, new_tree = args.old.resolve(), args.new.resolve()
-    rounds = max(1, args.rounds // 2)
+    rounds = max(1, (args.rounds + 1) // 2)
     orders = []
     # By position, not by path: OLD_TREE and NEW_TREE may be the same directory (an A/A run).
     for old_first in (True, False):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import sys
 
 from aiohttp import web
@@ -19,7 +20,7 @@ from bot.app import create_app
 from bot.channels.webchat.access_log import SafeAccessLogger
 from bot.event_loop import new_event_loop
 from bot.heap import settle_heap_on_startup
-from bot.log_setup import configure_logging
+from bot.log_setup import configure_logging, logs_exported
 from bot.settings import Settings, SettingsError, load_settings
 
 # Longest a stopping bot waits for the turns in flight: above a turn's analysis budget (5 s)
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"showcase-bot: unknown command {argv[0]!r}; usage: python -m bot [teams-package ...]",
               file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, exported=logs_exported(os.environ))
     base = f"http://{settings.host}:{settings.port}"
     print(f"Showcase Bot on {base}/api/messages — chat in the browser at {base}/", flush=True)
     try:

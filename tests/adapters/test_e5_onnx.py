@@ -272,3 +272,9 @@ def test_fitting_an_expanding_message_tokenizes_a_bounded_start(
     ordinary = "The delivery was late again and the box was damaged. " * 11  # 583 characters, 130+ tokens
     assert onnx_encoder.bounded_start(ordinary, True, MAX_EMBED_TOKENS) == ordinary
     onnx_encoder._memo().clear()
+
+
+def test_start_within_refuses_a_bound_below_the_leading_metaspace(onnx_encoder: OnnxE5) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        onnx_encoder._tokenizer.start_within(" x", 0)
+    assert onnx_encoder._tokenizer.start_within(" x", 1) == 1  # " x" -> "▁x": the space joins the metaspace

@@ -72,7 +72,7 @@ def test_python_m_bot_serves_on_the_configured_loop_with_the_heap_settled(monkey
         seen.update(kwargs, app=app)
 
     monkeypatch.setattr(entry.web, "run_app", fake_run_app)
-    monkeypatch.setattr(entry, "configure_logging", lambda level: None)  # process-wide switches: not in pytest
+    monkeypatch.setattr(entry, "configure_logging", lambda level, **_: None)  # process-wide switches: not in pytest
     monkeypatch.setenv("BOT_STORAGE", "memory")
     monkeypatch.setenv("BOT_EVENT_LOOP", "uvloop")
     assert entry.main([]) == 0

@@ -270,7 +270,7 @@ def test_python_m_bot_serves_with_the_safe_access_log(monkeypatch):
     seen: dict = {}
     monkeypatch.setattr(main_module, "load_settings", lambda: make_settings(BOT_ANALYSIS="off"))
     monkeypatch.setattr(main_module.web, "run_app", lambda app, **options: seen.update(options))
-    monkeypatch.setattr(main_module, "configure_logging", lambda level: seen.update(log_level=level))
+    monkeypatch.setattr(main_module, "configure_logging", lambda level, **_: seen.update(log_level=level))
     assert main_module.main([]) == 0
     assert seen["access_log_class"] is SafeAccessLogger
     assert seen["log_level"] == "INFO"
