@@ -85,8 +85,11 @@ def embedding_text(prepared: str, *, tail: bool = False) -> str:
     """The bounded window of a prepared text the encoder reads (its start, or its end).
 
     The scan stops once the window is full, so a turn pays for at most its window's
-    characters (and the marks cut from it), not for the whole message.
+    characters (and the marks cut from it), not for the whole message. ASCII has no
+    combining marks, so a short ASCII text is its own window (no scan: ~17 us a message).
     """
+    if len(prepared) <= MAX_EMBED_CHARS and prepared.isascii():
+        return prepared
     kept: list[str] = []
     run = 0
     for char in reversed(prepared) if tail else prepared:

@@ -1,6 +1,6 @@
 """Servers the turn benchmark compares against: the floor and the stock echo bot.
 
-Run as `python -m bench.targets floor|stock-echo --port N`; each answers every
+Run as `python -m bench.targets floor|stock-echo|hosting-echo --port N`; each answers every
 message with one reply to the activity's serviceUrl, like a Bot Framework channel.
 """
 
@@ -75,12 +75,50 @@ def stock_echo_app() -> web.Application:
     return app
 
 
+def hosting_echo_app() -> web.Application:
+    """This bot's hosting (its reader, adapter, reused connectors and reply copy) around an echo.
+
+    botbuilder's CloudAdapter and TurnContext as `python -m bot` runs them, without the
+    middleware, state, dialogs and engines: what a turn costs before the bot does anything.
+    """
+    from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
+
+    from bot.hosting import create_authentication
+    from bot.messages import messages_handler
+    from bot.settings import load_settings
+    from bot.turn_guard import HoldingCloudAdapter
+
+    settings = load_settings(dotenv=False)
+
+    class EchoBot(ActivityHandler):
+        async def on_message_activity(self, turn_context: TurnContext) -> None:
+            await turn_context.send_activity(MessageFactory.text(f"Echo: {turn_context.activity.text}"))
+
+    adapter = HoldingCloudAdapter(create_authentication(settings))
+    handler = messages_handler(adapter, EchoBot(), settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes + 1024)
+    app.router.add_post("/api/messages", handler)
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("target", choices=("floor", "stock-echo"))
+    parser.add_argument("target", choices=("floor", "stock-echo", "hosting-echo"))
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    app = floor_app() if args.target == "floor" else stock_echo_app()
+    apps = {"floor": floor_app, "stock-echo": stock_echo_app, "hosting-echo": hosting_echo_app}
+    app = apps[args.target]()
+    if args.target == "hosting-echo":  # as `python -m bot` serves: its loop, log level and access log
+        from bot.channels.webchat.access_log import SafeAccessLogger
+        from bot.event_loop import new_event_loop
+        from bot.log_setup import configure_logging
+        from bot.settings import load_settings
+
+        settings = load_settings(dotenv=False)
+        configure_logging(settings.log_level)
+        web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log_class=SafeAccessLogger,
+                    loop=new_event_loop(settings.event_loop))
+        return
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 

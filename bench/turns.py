@@ -369,6 +369,7 @@ def default_rows() -> list[Row]:
     return [
         Row("floor: bare aiohttp", [python, "-m", "bench.targets", "floor", "--port", "{port}"]),
         Row("stock botbuilder echo", [python, "-m", "bench.targets", "stock-echo", "--port", "{port}"]),
+        Row("floor: this bot's hosting, echo", [python, "-m", "bench.targets", "hosting-echo", "--port", "{port}"]),
         # Headline rows: the defaults as `make run` starts them (SQLite state in a fresh directory).
         Row("showcase, BOT_ANALYSIS=off, sqlite", bot, {"BOT_ANALYSIS": "off"}),
         Row("showcase, offline engines, sqlite (make run)", bot, {}),

