@@ -60,11 +60,13 @@ class Server:
     bursts: list[float] = field(default_factory=list)  # CPU ms per turn, one per burst
 
 
-def start(tree: Path, cpu: int | None = None, *, analysis_off: bool = True) -> Server:
+def start(
+    tree: Path, cpu: int | None = None, *, analysis_off: bool = True, extra_env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     state_dir = tempfile.TemporaryDirectory()
     env = dict(os.environ, PORT=str(port), BOT_STATE_DIR=state_dir.name,
-               PYTHONPATH=str(tree), **({"BOT_ANALYSIS": "off"} if analysis_off else {}))
+               PYTHONPATH=str(tree), **({"BOT_ANALYSIS": "off"} if analysis_off else {}), **(extra_env or {}))
     pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
     process = subprocess.Popen([sys.executable, "-m", "bot"], cwd=tree, env=env, preexec_fn=pin,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -84,7 +86,8 @@ async def burst(
 
 
 async def compare(
-    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False, texts: str = "cleared"
+    old: Path, new: Path, rounds: int, conversations: int, pin: bool = False, texts: str = "cleared",
+    envs: tuple[dict[str, str], dict[str, str]] = ({}, {}),
 ) -> tuple[Server, Server]:
     cpu = None
     allowed = os.sched_getaffinity(0)
@@ -95,8 +98,8 @@ async def compare(
             cpu = max(allowed)
             os.sched_setaffinity(0, (allowed - {cpu}) or allowed)
         text_of = TEXTS[texts]
-        servers.append(start(old, cpu, analysis_off=texts == "cleared"))
-        servers.append(start(new, cpu, analysis_off=texts == "cleared"))
+        servers.append(start(old, cpu, analysis_off=texts == "cleared", extra_env=envs[0]))
+        servers.append(start(new, cpu, analysis_off=texts == "cleared", extra_env=envs[1]))
         await channel.start()
         for server in servers:
             await wait_ready(f"{server.url}/api/messages", server.process)
@@ -148,7 +151,12 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
                         help="both servers on the last CPU, the driver on the others: the same core for both")
     parser.add_argument("--texts", choices=sorted(TEXTS), default="cleared",
                         help="cleared: BOT_ANALYSIS=off, the hosting path; bench/distinct: the offline engines")
+    parser.add_argument("--new-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="a setting for NEW's server only (e.g. one tree twice, BOT_EVENT_LOOP=asyncio)")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.new_env):
+        parser.error("--new-env takes KEY=VALUE")
+    new_env = dict(item.split("=", 1) for item in args.new_env)
     old_tree, new_tree = args.old.resolve(), args.new.resolve()
     rounds = max(1, (args.rounds + 1) // 2)
     orders = []
@@ -156,7 +164,8 @@ def main(argv: list[str] | None = None) -> tuple[Server, Server]:
     for old_first in (True, False):
         first, second = (old_tree, new_tree) if old_first else (new_tree, old_tree)
         started_first, started_second = asyncio.run(
-            compare(first, second, rounds, args.conversations, args.pin, args.texts)
+            compare(first, second, rounds, args.conversations, args.pin, args.texts,
+                    envs=({}, new_env) if old_first else (new_env, {}))
         )
         orders.append((started_first, started_second, "old") if old_first
                       else (started_second, started_first, "new"))

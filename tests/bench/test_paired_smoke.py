@@ -27,7 +27,7 @@ def test_the_cleared_messages_take_turns() -> None:
 
 
 def test_both_start_orders_cancel_a_start_order_effect_of_one_tree_against_itself(monkeypatch, capsys) -> None:
-    async def second_started_costs_more(first: Path, second: Path, rounds: int, *args: object) -> tuple:
+    async def second_started_costs_more(first: Path, second: Path, rounds: int, *args: object, **_: object) -> tuple:
         return (paired.Server(first, None, "", None, [1.0] * rounds),
                 paired.Server(second, None, "", None, [1.1] * rounds))
 
@@ -37,6 +37,18 @@ def test_both_start_orders_cancel_a_start_order_effect_of_one_tree_against_itsel
     assert "(old started first)" in out and "(new started first)" in out
     assert "geometric mean of their medians): 1.000" in out
     assert sorted(old.bursts) == sorted(new.bursts) == [1.0, 1.0, 1.1, 1.1]
+
+
+def test_new_env_goes_to_the_new_server_in_both_start_orders(monkeypatch, capsys) -> None:
+    calls: list[tuple] = []
+
+    async def recording(first: Path, second: Path, rounds: int, *args: object, envs: tuple = ({}, {})) -> tuple:
+        calls.append(envs)
+        return (paired.Server(first, None, "", None, [1.0] * rounds), paired.Server(second, None, "", None, [1.0] * rounds))
+
+    monkeypatch.setattr(paired, "compare", recording)
+    paired.main([str(ROOT), str(ROOT), "--rounds", "2", "--new-env", "BOT_EVENT_LOOP=asyncio"])
+    assert calls == [({}, {"BOT_EVENT_LOOP": "asyncio"}), ({"BOT_EVENT_LOOP": "asyncio"}, {})]
 
 
 def test_the_engine_texts_repeat_or_never_repeat() -> None:
