@@ -310,8 +310,9 @@ async def _bench_server(
                 url, channel, args.conversations, args.concurrency, args.turns, row.expect_reply,
                 bench_texts(row.distinct_texts),
             )
-            cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
+            # The thread read inside the process's reads, so a tick between them counts for both.
             loop_ms = (main_thread_cpu_seconds(process.pid) - loop_before) * 1000
+            cpu_ms = (cpu_seconds(process.pid) - cpu_before) * 1000
             rss = peak_rss_mb(process.pid)
             if emulators is not None:
                 counted = round_trips((await emulators.log())[mark:])
