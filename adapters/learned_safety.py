@@ -15,6 +15,7 @@ The weights (adapters/models/safety_head.npz) are written by bench/train_safety.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -98,8 +99,18 @@ class SafetyHead:
 _TO_EMBED = np.zeros(0, dtype=np.float32)  # a marker: the window must be embedded
 
 
+_LOGIT_BOUND = 40.0  # beyond it the probability is 0 or 1 to within 4e-18, and exp cannot overflow
+
+
 def _sigmoid(value: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-np.clip(value, -40.0, 40.0))))
+    """The logistic function of one Python float, with `math.exp`.
+
+    numpy's ufuncs on a scalar cost ~9 us a call and a turn makes one to three calls;
+    this costs ~0.3 us and gives the same float64 (tests/adapters/test_learned_safety.py
+    compares the two on a seeded sample and at the bounds).
+    """
+    bounded = min(max(value, -_LOGIT_BOUND), _LOGIT_BOUND)
+    return 1.0 / (1.0 + math.exp(-bounded))
 
 
 class LearnedSafetyChecker:

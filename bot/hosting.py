@@ -120,9 +120,16 @@ class ReusingAuthentication(BotFrameworkAuthentication):
             task.add_done_callback(self._closing.discard)
 
     def session(self) -> aiohttp.ClientSession:
-        """One HTTP session (connection pool) for every reply this process sends."""
+        """One HTTP session (connection pool) for every reply this process sends.
+
+        Without a cookie jar: channels authenticate replies with a bearer token, and a
+        cookie one serviceUrl set must not ride along on other conversations' replies
+        (nor cost a jar lookup on each one).
+        """
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=30), cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:

@@ -118,3 +118,16 @@ def test_the_gate_clears_everyday_messages_without_the_encoder(text: str) -> Non
 @pytest.mark.parametrize("text", DISTRESS)
 def test_the_gate_sends_distress_to_the_head(text: str) -> None:
     assert _gate_passes(text)
+
+
+def test_the_scalar_sigmoid_gives_numpys_float64() -> None:
+    """Decisions compare the sigmoid with thresholds, so the math.exp form must not move by an ulp."""
+    from adapters.learned_safety import _sigmoid
+
+    def numpy_sigmoid(value: float) -> float:
+        return float(1.0 / (1.0 + np.exp(-np.clip(value, -40.0, 40.0))))
+
+    values = np.random.default_rng(13).normal(0.0, 8.0, 200_000).tolist()
+    values += [0.0, -0.0, 40.0, -40.0, 40.5, -40.5, 1e300, -1e300, float("inf"), float("-inf")]
+    differing = [value for value in values if _sigmoid(value) != numpy_sigmoid(value)]
+    assert differing == []

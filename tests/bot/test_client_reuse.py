@@ -68,3 +68,29 @@ async def test_the_connector_cache_is_bounded_whatever_serviceurls_clients_send(
         assert authentication.cached_connector_count == 3
     finally:
         await runner.cleanup()
+
+
+async def test_replies_carry_no_cookie_a_channel_set() -> None:
+    """The reply session is shared by every conversation: a Set-Cookie must not come back on later replies."""
+    seen: list[str | None] = []
+
+    async def channel(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Cookie"))
+        response = web.json_response({"id": "1"})
+        response.set_cookie("session", "from-channel")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{cid}/activities", channel)
+    runner, url = await serve(app)
+    url = url.replace("127.0.0.1", "localhost")  # aiohttp's jar keeps no cookie of a bare IP address
+    authentication = ReusingAuthentication(inner=None)  # the session needs nothing from the inner authentication
+    try:
+        session = authentication.session()
+        for conversation in ("a", "b"):
+            async with session.post(f"{url}/v3/conversations/{conversation}/activities", json={}) as response:
+                assert response.cookies["session"].value == "from-channel"
+    finally:
+        await authentication.session().close()
+        await runner.cleanup()
+    assert seen == [None, None]
