@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from botbuilder.core import ConversationState, Storage, UserState
+from botbuilder.core import Storage
 from botbuilder.integration.aiohttp import CloudAdapter
 
 from adapters.engines import Engines, build_engines, build_safety
@@ -68,7 +68,7 @@ async def build_runtime(
     owns_storage = storage is None
     warm_up = engines is None  # a process of its own (python -m bot); tests bring their engines
     storage = storage if storage is not None else create_storage(settings)
-    state = BotState(ConversationState(storage), UserState(storage))
+    state = BotState.over(storage)
     if engines is None and settings.analysis:
         engines = build_engines(settings.engines)
         await engines.warm_up()

@@ -135,22 +135,59 @@ def _bounded(value: Any) -> Any:
 
 
 class _PickleHashedState(CachedBotState):
-    """botbuilder's change detection with a pickle instead of a jsonpickle flatten.
+    """botbuilder's change detection with a pickle instead of a jsonpickle flatten, eTag left out.
 
     botbuilder hashes the whole state on load, on save and after the write to know
     whether to write; jsonpickle made that the largest cost of a turn of our own.
     Equal states pickle equally; anything pickle refuses falls back to botbuilder's way.
+    The eTag is the store's stamp, not content: a write changes only it, so the hash
+    taken before the write still holds after it (`BotState._write_changes` reuses it
+    instead of pickling the record a third time).
     """
 
     def compute_hash(self, obj: object) -> Any:
+        if type(obj) is dict and ETAG_FIELD in obj:
+            obj = {key: value for key, value in obj.items() if key != ETAG_FIELD}
         try:
             return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
             return super().compute_hash(obj)
 
 
+async def _load_once(state: BotbuilderState, turn_context: TurnContext, force: bool = False) -> None:
+    """botbuilder's `BotState.load`, except that a record loaded as absent stays loaded (empty) for the turn.
+
+    botbuilder-python reloads when the cached state is falsy (`not {}`), so every accessor
+    call re-read a record that did not exist yet, one storage read each, and swapped this
+    layer's cache for its own jsonpickle-hashed one; botbuilder-js reloads only when
+    nothing is cached, which is what this does.
+    """
+    if not force and state.get_cached_state(turn_context) is not None:
+        return
+    key = state.get_storage_key(turn_context)
+    items = await state._storage.read([key])  # botbuilder keeps the store in `_storage`, with no accessor
+    turn_context.turn_state[state._context_service_key] = _PickleHashedState(items.get(key))
+
+
+class LoadOnceConversationState(ConversationState):
+    """ConversationState whose record is read once a turn, even when it does not exist yet."""
+
+    load = _load_once
+
+
+class LoadOnceUserState(UserState):
+    """UserState whose record is read once a turn, even when it does not exist yet."""
+
+    load = _load_once
+
+
 class BotState:
     """The accessors every part of the bot uses; one instance per process."""
+
+    @classmethod
+    def over(cls, storage: Storage) -> BotState:
+        """Conversation and user state both kept in `storage`, each record read once a turn."""
+        return cls(LoadOnceConversationState(storage), LoadOnceUserState(storage))
 
     def __init__(self, conversation_state: ConversationState, user_state: UserState) -> None:
         self.conversation_state = conversation_state
@@ -203,14 +240,17 @@ class BotState:
         State that was absent when the turn read it is written create-only, so two
         replicas starting the same conversation cannot silently overwrite each other.
         """
-        pending: list[tuple[BotbuilderState, Any]] = []
+        pending: list[tuple[BotbuilderState, Any, Any]] = []  # (state, its cache, the hash of what is written)
         for state in (self.conversation_state, self.user_state):
             cached = state.get_cached_state(turn_context)
-            if cached is None or not cached.is_changed:
+            if cached is None:
+                continue
+            written = cached.compute_hash(cached.state)  # botbuilder's `is_changed`, kept for after the write
+            if written == cached.hash:
                 continue
             if isinstance(cached.state, dict) and ETAG_FIELD not in cached.state:
                 cached.state[ETAG_FIELD] = CREATE_ONLY_ETAG
-            pending.append((state, cached))
+            pending.append((state, cached, written))
         if not pending:
             return
         if turn_context.turn_state.get(WARM_UP_KEY):
@@ -218,12 +258,13 @@ class BotState:
         storage = _shared_storage(self.conversation_state, self.user_state)
         if storage is not None:
             await storage.write(
-                {state.get_storage_key(turn_context): cached.state for state, cached in pending}
+                {state.get_storage_key(turn_context): cached.state for state, cached, _ in pending}
             )
-            for _, cached in pending:
-                cached.hash = cached.compute_hash(cached.state)
+            for _, cached, written in pending:
+                # The store changed only the eTag, which the hash leaves out.
+                cached.hash = written
             return
-        for state, _ in pending:
+        for state, _, _ in pending:
             await state.save_changes(turn_context)
 
     async def delete_all(self, turn_context: TurnContext) -> None:
