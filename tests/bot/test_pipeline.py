@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from botbuilder.core import ConversationState, MemoryStorage, MessageFactory, TurnContext, UserState
+from botbuilder.core import MemoryStorage, MessageFactory, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import ActionTypes, Attachment, CardAction, SuggestedActions
 
@@ -31,7 +31,7 @@ def make_adapter(
     engines: Engines | None, recorder: Recorder, reply=None, **options
 ) -> tuple[TestAdapter, BotState]:
     storage = MemoryStorage()
-    state = BotState(ConversationState(storage), UserState(storage))
+    state = BotState.over(storage)
 
     async def logic(context: TurnContext) -> None:
         recorder.insights.append(get_insights(context))

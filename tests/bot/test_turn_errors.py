@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from botbuilder.core import ConversationState, MemoryStorage, TurnContext, UserState
+from botbuilder.core import MemoryStorage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -15,7 +15,7 @@ from dialogs.state import BotState
 
 def failing_adapter(channel_id: str) -> tuple[TestAdapter, BotState]:
     storage = MemoryStorage()
-    state = BotState(ConversationState(storage), UserState(storage))
+    state = BotState.over(storage)
 
     async def logic(context: TurnContext) -> None:
         await state.dialog_state.set(context, {"dialogStack": [{"id": "gone"}]})

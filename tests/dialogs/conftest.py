@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from botbuilder.core import ConversationState, MemoryStorage, TurnContext, UserState
+from botbuilder.core import MemoryStorage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -142,7 +142,7 @@ def make_chat(
     fakes = fakes or make_fakes()
     engines: Engines = build_engines(FAKE_ONLY, fakes=fakes)
     storage = storage or MemoryStorage()
-    state = BotState(ConversationState(storage), UserState(storage))
+    state = BotState.over(storage)
     bot = ShowcaseBot(state, LANGUAGES, "en")
     adapter = TestAdapter(
         bot.on_turn,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext, UserState
+from botbuilder.core import TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -92,7 +92,7 @@ def test_state_stored_before_the_caps_is_bounded_when_loaded() -> None:
 
 async def test_the_stored_json_stops_growing_however_much_a_user_writes() -> None:
     storage = InMemoryStorage()
-    state = BotState(ConversationState(storage), UserState(storage))
+    state = BotState.over(storage)
     entries_per_turn = 100
 
     async def flood(context: TurnContext) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from botbuilder.core import ConversationState, Storage, TurnContext, UserState
+from botbuilder.core import Storage, TurnContext
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -38,7 +38,7 @@ class Bot:
 
     def __init__(self, storage: Storage, reply: Reply = say_turn_number, **guard_options) -> None:
         self.storage = storage
-        self.state = BotState(ConversationState(storage), UserState(storage))
+        self.state = BotState.over(storage)
         self.guard = TurnGuard(**guard_options)
 
         async def logic(context: TurnContext) -> None:
