@@ -261,8 +261,9 @@ class BotState:
                 {state.get_storage_key(turn_context): cached.state for state, cached, _ in pending}
             )
             for _, cached, written in pending:
-                # The store changed only the eTag, which the hash leaves out.
-                cached.hash = written
+                # The store changed only the eTag, which our hash leaves out; botbuilder's own
+                # cache (BotState built on its ConversationState, or after clear_state) hashes it.
+                cached.hash = written if isinstance(cached, _PickleHashedState) else cached.compute_hash(cached.state)
             return
         for state, _, _ in pending:
             await state.save_changes(turn_context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import ConversationState, TurnContext, UserState
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 
@@ -104,3 +104,22 @@ async def test_a_turn_that_changes_nothing_writes_nothing() -> None:
     before = len(storage.written)
     await TestAdapter(reading_turn).receive_activity(message("again"))
     assert len(storage.written) == before
+
+
+async def test_botbuilders_own_cache_is_not_rewritten_for_the_etag_a_write_stamped() -> None:
+    """On botbuilder's ConversationState an absent record gets botbuilder's cache, whose hash includes the eTag."""
+    storage = CountingStorage()
+    state = BotState(ConversationState(storage), UserState(storage))
+    writes_after: list[int] = []
+
+    async def turn(context: TurnContext) -> None:
+        (await state.conversation(context)).turns += 1
+        await state.dialog_state.get(context, dict)  # botbuilder reloads the absent record into its own cache
+        await state.user(context)
+        await state.save(context)
+        writes_after.append(len(storage.written))
+        await state.save(context)  # only the eTag differs now: nothing to write
+        writes_after.append(len(storage.written))
+
+    await TestAdapter(turn).receive_activity(message("hello"))
+    assert writes_after == [1, 1]
