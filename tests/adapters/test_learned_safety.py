@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -120,14 +123,25 @@ def test_the_gate_sends_distress_to_the_head(text: str) -> None:
     assert _gate_passes(text)
 
 
-def test_the_scalar_sigmoid_gives_numpys_float64() -> None:
-    """Decisions compare the sigmoid with thresholds, so the math.exp form must not move by an ulp."""
-    from adapters.learned_safety import _sigmoid
+def test_the_scalar_sigmoid_is_numpys_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decisions compare the sigmoid with thresholds: the math.exp form must give the same float64.
+
+    Checked with numpy's exp put in, so it holds on any CPU: numpy's float64 exp is the C
+    library's (as math.exp is) only without AVX-512, where numpy has an exp of its own.
+    """
+    from adapters import learned_safety
 
     def numpy_sigmoid(value: float) -> float:
         return float(1.0 / (1.0 + np.exp(-np.clip(value, -40.0, 40.0))))
 
     values = np.random.default_rng(13).normal(0.0, 8.0, 200_000).tolist()
-    values += [0.0, -0.0, 40.0, -40.0, 40.5, -40.5, 1e300, -1e300, float("inf"), float("-inf")]
-    differing = [value for value in values if _sigmoid(value) != numpy_sigmoid(value)]
-    assert differing == []
+    values += [0.0, -0.0, 40.0, -40.0, 40.5, -40.5, 1e300, -1e300, 5e-324, -5e-324, float("inf"), float("-inf")]
+    values += [math.nextafter(bound, toward) for bound in (40.0, -40.0) for toward in (0.0, 2 * bound)]  # in, out
+    expected = [numpy_sigmoid(value) for value in values]
+    with monkeypatch.context() as patched:
+        patched.setattr(learned_safety, "math", SimpleNamespace(exp=lambda value: float(np.exp(value))))
+        assert [v for v, e in zip(values, expected, strict=True) if learned_safety._sigmoid(v) != e] == []
+    # With the C library's exp: the same float64 where numpy's exp is the C library's, an ulp or two off elsewhere.
+    far = [v for v, e in zip(values, expected, strict=True) if abs(learned_safety._sigmoid(v) - e) > 2 * math.ulp(e)]
+    assert far == []
+    assert math.isnan(learned_safety._sigmoid(math.nan))  # as numpy's: a NaN logit neither flags nor clears
