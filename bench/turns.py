@@ -371,6 +371,9 @@ def default_rows() -> list[Row]:
         Row("floor: bare aiohttp", [python, "-m", "bench.targets", "floor", "--port", "{port}"]),
         Row("stock botbuilder echo", [python, "-m", "bench.targets", "stock-echo", "--port", "{port}"]),
         Row("floor: this bot's hosting, echo", [python, "-m", "bench.targets", "hosting-echo", "--port", "{port}"]),
+        # Reference: the safety engines, SQLite store and reply of a turn with analysis off, no botbuilder.
+        Row("floor: safety + store, no botbuilder", [python, "-m", "bench.targets", "lean", "--port", "{port}"],
+            {"BOT_ANALYSIS": "off"}),
         # Headline rows: the defaults as `make run` starts them (SQLite state in a fresh directory).
         Row("showcase, BOT_ANALYSIS=off, sqlite", bot, {"BOT_ANALYSIS": "off"}),
         Row("showcase, offline engines, sqlite (make run)", bot, {}),

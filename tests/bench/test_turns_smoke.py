@@ -26,7 +26,8 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
 
     report = json.loads((tmp_path / "turns.json").read_text())
     rows = {row["name"]: row for row in report["rows"]}
-    assert set(rows) == {"floor: bare aiohttp", "floor: this bot's hosting, echo", "showcase, BOT_ANALYSIS=off, sqlite",
+    assert set(rows) == {"floor: bare aiohttp", "floor: this bot's hosting, echo",
+                         "floor: safety + store, no botbuilder", "showcase, BOT_ANALYSIS=off, sqlite",
                          "extra: showcase, BOT_ANALYSIS=off, sqlite, asyncio loop",
                          "extra: showcase, BOT_ANALYSIS=off, memory"}
     for row in rows.values():
