@@ -117,6 +117,7 @@ def lean_app(settings: Settings) -> web.Application:
     import json
     import logging
 
+    from adapters.embedding_cache import cache_scope
     from adapters.engines import build_safety
     from bot.activity_schema import InvalidActivity, check_activity
     from bot.heap import settle_heap_on_startup
@@ -150,7 +151,8 @@ def lean_app(settings: Settings) -> web.Application:
                 f"{activity['channelId']}/users/{activity['from']['id']}"]
         found = await storage.read(keys)
         record = found.get(keys[0]) or {ETAG_FIELD: CREATE_ONLY_ETAG, "profile": {"turns": 0, "transcript": []}}
-        verdict = await safety.check(text, language=(activity.get("locale") or "en")[:2])
+        with cache_scope(conversation):  # embeddings cached per conversation, as the bot does (privacy)
+            verdict = await safety.check(text, language=(activity.get("locale") or "en")[:2])
         answer = "I'm here with you." if verdict.flagged else f"You said: {text}"
         profile = record["profile"]
         profile["turns"] += 1
