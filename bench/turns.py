@@ -4,7 +4,11 @@ Every row's server runs in its own process (so its peak RSS is its own); this pr
 plays the channel: it posts activities to /api/messages and receives the replies on
 the Bot Connector routes. Latency is request sent -> last reply received.
 
-    python -m bench.turns [--conversations 50] [--concurrency 20] [--turns 10]
+    python -m bench.turns [--conversations 50] [--concurrency 20] [--turns 10] [--repeat 1]
+
+With --repeat N every row runs N times, round robin, each time in a fresh process, and the
+table shows each row's median run (every run's turns/s is in the JSON): one process of the
+same code varies by +-25 % on this shared machine.
 
 Then (bench/first_turn.py) fresh `python -m bot` processes are timed from /readyz's first
 200 to their first turns, and the load average is printed: other processes on the machine
@@ -32,7 +36,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
@@ -97,6 +101,8 @@ class RowResult:
     emulator_requests: dict[str, int] | None = None
     emulator_faults: dict[str, dict[str, int]] | None = None
     trace: list[dict] | None = None
+    # With --repeat: every run's turns/s, in the order run; the row's other figures are the median run's.
+    runs_turns_per_s: list[float] | None = None
 
 
 def free_port() -> int:
@@ -402,6 +408,8 @@ def round_trip_target_ms(result: RowResult) -> float | None:
 
 def row_notes(result: RowResult) -> str:
     notes = []
+    if result.runs_turns_per_s:
+        notes.append("median of runs at " + "/".join(f"{rate:.1f}" for rate in result.runs_turns_per_s) + " turns/s")
     if result.emulator_requests_per_turn is not None:
         notes.append(f"{result.emulator_requests_per_turn:g} emulator requests/turn")
     target = round_trip_target_ms(result)
@@ -461,13 +469,29 @@ def plot(results: list[RowResult], path: Path) -> bool:
 
 
 async def main_async(args: argparse.Namespace, rows: list[Row], extra_env: dict[str, str]) -> list[RowResult]:
-    results = []
-    for row in rows:
-        if args.only and not any(word in row.name for word in args.only):
-            continue
-        print(f"... {row.name}", file=sys.stderr, flush=True)
-        results.append(await bench_row(row, args, extra_env))
-    return results
+    """Each chosen row `args.repeat` times, round robin (all rows once, then again), a fresh server each time.
+
+    On this shared 2-core machine one process of the same code measured 4.6-8.2 ms of CPU a turn
+    from run to run, and the machine drifts while rows run one after the other: repeating every
+    row in turn and keeping each row's median run spreads both over all rows alike.
+    """
+    chosen = [row for row in rows if not args.only or any(word in row.name for word in args.only)]
+    runs: dict[str, list[RowResult]] = {row.name: [] for row in chosen}
+    for round_index in range(args.repeat):
+        for row in chosen:
+            suffix = f" (run {round_index + 1} of {args.repeat})" if args.repeat > 1 else ""
+            print(f"... {row.name}{suffix}", file=sys.stderr, flush=True)
+            runs[row.name].append(await bench_row(row, args, extra_env))
+    return [median_run(runs[row.name]) for row in chosen]
+
+
+def median_run(results: list[RowResult]) -> RowResult:
+    """The run with the median turns/s (the lower one of an even count), every run's turns/s beside it."""
+    if len(results) == 1:
+        return results[0]
+    ranked = sorted(results, key=lambda result: result.turns_per_s)
+    median = ranked[(len(ranked) - 1) // 2]
+    return replace(median, runs_turns_per_s=[result.turns_per_s for result in results])
 
 
 def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = default_rows) -> None:
@@ -477,9 +501,13 @@ def main(argv: list[str] | None = None, rows_factory: Callable[[], list[Row]] = 
     parser.add_argument("--turns", type=int, default=10, help="messages per conversation")
     parser.add_argument("--only", nargs="*", help="run rows whose name contains one of these words")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where turns.json/.png go")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run every row this many times, round robin, and keep each row's median run")
     parser.add_argument("--first-turn-runs", type=int, default=3,
                         help="fresh `python -m bot` starts timed from /readyz 200 to the first turns (0: skip)")
     args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     results_dir: Path = args.results
     load_before = os.getloadavg()
     results = asyncio.run(main_async(args, rows_factory(), {}))

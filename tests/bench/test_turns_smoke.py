@@ -40,6 +40,28 @@ def test_floor_and_analysis_off_rows_lose_no_turn(tmp_path: Path) -> None:
         assert 0 <= row["loop_cpu_ms_per_turn"] <= row["cpu_ms_per_turn"] + 2 * tick_ms
 
 
+def test_repeat_runs_every_row_in_turn_and_keeps_its_median_run(tmp_path: Path) -> None:
+    turns.main([
+        "--conversations", "1", "--concurrency", "1", "--turns", "2", "--repeat", "3",
+        "--only", "bare aiohttp", "--results", str(tmp_path),
+    ])
+
+    (row,) = json.loads((tmp_path / "turns.json").read_text())["rows"]
+    assert len(row["runs_turns_per_s"]) == 3
+    assert row["turns_per_s"] == sorted(row["runs_turns_per_s"])[1]
+    assert row["turns"] == 2 and row["lost"] == 0
+
+
+def test_the_median_run_is_the_middle_one_by_turns_per_second() -> None:
+    def result(rate: float) -> turns.RowResult:
+        return turns.RowResult("row", 10, 1.0, rate, 1.0, 1.0, 1.0, 0, 0, 1.0)
+
+    picked = turns.median_run([result(3.0), result(1.0), result(2.0)])
+    assert picked.turns_per_s == 2.0 and picked.runs_turns_per_s == [3.0, 1.0, 2.0]
+    assert turns.median_run([result(4.0), result(1.0)]).turns_per_s == 1.0  # the lower middle
+    assert turns.median_run([result(5.0)]).runs_turns_per_s is None
+
+
 def test_azure_rows_point_the_bot_at_the_emulators_azure_first() -> None:
     rows = {row.name: row for row in turns.default_rows()}
     slow = rows["showcase, Azure emulators +100 ms, memory"]
