@@ -26,7 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.accuracy
 	$(BIN)/python -m bench.safety
 	$(BIN)/python -m bench.state
-	$(BIN)/python -m bench.turns
+	$(BIN)/python -m bench.turns --repeat 3
 	$(BIN)/python -m bench.curve
 	$(BIN)/python -m bench.hostile
 	$(BIN)/python -m bench.telemetry
