@@ -166,7 +166,13 @@ async def _load_once(state: BotbuilderState, turn_context: TurnContext, force: b
         return
     key = state.get_storage_key(turn_context)
     items = await state._storage.read([key])  # botbuilder keeps the store in `_storage`, with no accessor
-    turn_context.turn_state[state._context_service_key] = _PickleHashedState(items.get(key))
+    _cache_loaded(state, turn_context, items.get(key))
+
+
+def _cache_loaded(state: BotbuilderState, turn_context: TurnContext, item: Any) -> None:
+    """Keep a record read for this turn as the state's cache, hashed the way this layer hashes."""
+    # botbuilder keeps the cache under a private key and offers no setter (4.17 is final).
+    turn_context.turn_state[state._context_service_key] = _PickleHashedState(item)
 
 
 class LoadOnceConversationState(ConversationState):
@@ -221,8 +227,7 @@ class BotState:
         keys = {state.get_storage_key(turn_context): state for state in states}
         items = await storage.read(list(keys))
         for key, state in keys.items():
-            # botbuilder keeps the cache under a private key and offers no setter (4.17 is final).
-            turn_context.turn_state[state._context_service_key] = _PickleHashedState(items.get(key))
+            _cache_loaded(state, turn_context, items.get(key))
 
     async def save(self, turn_context: TurnContext) -> None:
         """Write both states once, at the end of the turn."""
