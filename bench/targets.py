@@ -16,6 +16,23 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 
+def reply_to(activity: dict, text: str) -> tuple[str, dict]:
+    """The Bot Connector URL and body of a one-message reply to `activity`, as a channel expects it."""
+    url = (
+        f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/"
+        f"{activity['conversation']['id']}/activities/{activity['id']}"
+    )
+    reply = {
+        "type": "message",
+        "text": text,
+        "conversation": activity["conversation"],
+        "from": activity["recipient"],
+        "recipient": activity["from"],
+        "replyToId": activity["id"],
+    }
+    return url, reply
+
+
 def floor_app() -> web.Application:
     """A bare aiohttp handler that answers each activity with one HTTP reply: the floor."""
     app = web.Application()
@@ -29,18 +46,7 @@ def floor_app() -> web.Application:
     async def messages(request: web.Request) -> web.Response:
         activity = await request.json()
         if activity.get("type") == "message":
-            url = (
-                f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/"
-                f"{activity['conversation']['id']}/activities/{activity['id']}"
-            )
-            reply = {
-                "type": "message",
-                "text": f"Echo: {activity.get('text', '')}",
-                "conversation": activity["conversation"],
-                "from": activity["recipient"],
-                "recipient": activity["from"],
-                "replyToId": activity["id"],
-            }
+            url, reply = reply_to(activity, f"Echo: {activity.get('text', '')}")
             async with request.app[session_key].post(url, json=reply) as response:
                 await response.read()
         return web.Response(status=201)
@@ -160,12 +166,8 @@ def lean_app(settings: Settings) -> web.Application:
                                  {"role": "bot", "text": answer}][-LEAN_TRANSCRIPT:]
         await storage.write({keys[0]: record})
         log.info("turn conversation=%s safety=%s", conversation, verdict.engine)
-        reply = {
-            "type": "message", "text": answer, "conversation": activity["conversation"],
-            "from": activity["recipient"], "recipient": activity["from"], "replyToId": activity["id"],
-            "channelId": activity["channelId"], "serviceUrl": activity["serviceUrl"],
-        }
-        url = f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{conversation}/activities/{activity['id']}"
+        url, reply = reply_to(activity, answer)
+        reply.update(channelId=activity["channelId"], serviceUrl=activity["serviceUrl"])  # as the bot's replies carry
         async with request.app[session_key].post(url, json=reply) as response:
             await response.read()
         return web.Response(status=201)
